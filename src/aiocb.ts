@@ -1,0 +1,209 @@
+/**
+ * `struct aiocb` and `struct sigevent`, and the bookkeeping that ties a control
+ * block to its request.
+ *
+ * The caller owns the control block: the library never writes into it (glibc does:
+ * it rewrites aio_lio_opcode and aio_reqprio). A WeakMap from block to request holds
+ * the status instead, so plain objects with the aiocb fields work too, nothing leaks
+ * into `JSON.stringify(cb)`, and a block that is garbage collected takes its record
+ * with it.
+ */
+import { AIO_PRIO_DELTA_MAX, LIO_NOP, SIGEV_NONE } from './constants';
+import { invalidArgType, outOfRange, rangeRule } from './errors';
+import type { Request } from './engine/request';
+import { type Notifier, readSigevent } from './sigevent';
+import { readField, validateObject } from './validate';
+
+/**
+ * `struct sigevent`: how completion is notified.
+ *
+ * - `SIGEV_NONE`: no notification (poll with aio_error or wait with aio_suspend).
+ * - `SIGEV_THREAD`: `sigev_notify_function(sigev_value)` is called on the event loop.
+ * - `SIGEV_SIGNAL`: `process.emit(name, name, { si_signo, si_code: SI_ASYNCIO,
+ *   si_value })`, so `process.on('SIGUSR2', (name, info) => ...)` receives it; no real
+ *   OS signal is raised.
+ */
+export interface SigEvent {
+  sigev_notify: number;
+  /** For SIGEV_SIGNAL: a signal name ('SIGUSR2') or number. */
+  sigev_signo?: number | string;
+  /** Passed to the notification (`si_value`, or the notify function's argument). */
+  sigev_value?: unknown;
+  /** For SIGEV_THREAD. */
+  sigev_notify_function?: (value: unknown) => void;
+}
+
+/** The fields of `struct aiocb`, as a plain object may carry them. */
+export interface AiocbFields {
+  aio_fildes: number;
+  aio_offset: number | bigint;
+  aio_buf: ArrayBufferView | null;
+  aio_nbytes: number;
+  aio_reqprio: number;
+  aio_sigevent: SigEvent;
+  aio_lio_opcode: number;
+}
+
+/** What the C faces accept as a control block: an {@link AioControlBlock} or any object with the aiocb fields. */
+export type Aiocb = AioControlBlock | Partial<AiocbFields>;
+
+/**
+ * `struct aiocb`, field for field. Every field has C's zero-initialised meaning
+ * except `aio_fildes`, which starts at -1 (no descriptor), and `aio_lio_opcode`,
+ * which starts at LIO_NOP.
+ *
+ * @example
+ * const cb = new AioControlBlock({ aio_fildes: fd, aio_buf: Buffer.alloc(512), aio_nbytes: 512 });
+ * if (aio_read(cb) === -1) throw lastError();
+ */
+export class AioControlBlock implements AiocbFields {
+  /** The descriptor. */
+  aio_fildes = -1;
+  /** File offset of the transfer; ignored on pipes, sockets and terminals. */
+  aio_offset: number | bigint = 0;
+  /** The buffer: a Buffer, any TypedArray or a DataView. */
+  aio_buf: ArrayBufferView | null = null;
+  /** Bytes to transfer, at most `aio_buf.byteLength`. */
+  aio_nbytes = 0;
+  /** Lowers the request's priority: 0 (most urgent) to AIO_PRIO_DELTA_MAX. */
+  aio_reqprio = 0;
+  /** How completion is notified. */
+  aio_sigevent: SigEvent = { sigev_notify: SIGEV_NONE };
+  /** LIO_READ, LIO_WRITE or LIO_NOP; used only by lio_listio. */
+  aio_lio_opcode = LIO_NOP;
+
+  constructor(init?: Partial<AiocbFields>) {
+    if (init !== undefined) Object.assign(this, init);
+  }
+
+  /** Shows the fields and the status, as `util.inspect` and `console.log` print them. */
+  [Symbol.for('nodejs.util.inspect.custom')](): object {
+    const req = registry.get(this);
+    const status = req === undefined ? 'unsubmitted' : req.pending ? 'in progress' : req.error === 0 ? 'done' : `failed (${req.error})`;
+    return {
+      aio_fildes: this.aio_fildes,
+      aio_offset: this.aio_offset,
+      aio_nbytes: this.aio_nbytes,
+      aio_reqprio: this.aio_reqprio,
+      aio_lio_opcode: this.aio_lio_opcode,
+      aio_sigevent: this.aio_sigevent,
+      aio_buf: this.aio_buf === null ? null : `<${this.aio_buf.constructor.name} ${this.aio_buf.byteLength} bytes>`,
+      status,
+    };
+  }
+}
+
+/** Block to the request it last carried. */
+const registry = new WeakMap<object, Request>();
+
+/** The request `cb` last carried, if it was ever accepted. */
+export function requestOf(cb: object): Request | undefined {
+  return registry.get(cb);
+}
+
+/** Records that `cb` now carries `req`. */
+export function attach(cb: object, req: Request): void {
+  registry.set(cb, req);
+}
+
+/** True while `cb` carries a request that has not completed. */
+export function inProgress(cb: object): boolean {
+  return registry.get(cb)?.pending === true;
+}
+
+/** A read or write, as read from a control block at submission. */
+export interface RwSnapshot {
+  readonly fd: number;
+  readonly pos: number | bigint;
+  readonly buf: ArrayBufferView | null;
+  readonly len: number;
+  readonly prio: number;
+  readonly sig: Notifier | null;
+  /** The EINVAL rule a field broke (reqprio, sigevent), or null. A negative offset is judged later, once seekability is known. */
+  readonly invalid: string | null;
+}
+
+const INT_MIN = -(2 ** 31);
+const INT_MAX = 2 ** 31 - 1;
+const OFF_MIN = -(2n ** 63n);
+const OFF_MAX = 2n ** 63n - 1n;
+
+/** Reads `cb.aio_fildes` (C int; undefined means -1). Throws for wrong types. */
+export function readFildes(cb: Record<string, unknown>, name: string): number {
+  const fd = readField(cb, 'aio_fildes', `${name}.aio_fildes`);
+  if (fd === undefined) return -1;
+  if (typeof fd !== 'number') throw invalidArgType(`${name}.aio_fildes`, 'of type number', fd);
+  if (!Number.isInteger(fd) || fd < INT_MIN || fd > INT_MAX) throw outOfRange(`${name}.aio_fildes`, `an integer >= ${INT_MIN} && <= ${INT_MAX}`, fd);
+  return fd;
+}
+
+/** Reads `cb.aio_sigevent`. Throws for wrong types; returns EINVAL as a rule string. */
+export function readBlockSigevent(cb: Record<string, unknown>, name: string): Notifier | null | string {
+  return readSigevent(readField(cb, 'aio_sigevent', `${name}.aio_sigevent`), `${name}.aio_sigevent`);
+}
+
+/**
+ * Reads and checks the fields of a read or write control block, each exactly once.
+ *
+ * Throws TypeError/RangeError (ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE) for what C's
+ * type system or memory safety would stop: a field of the wrong type, a fractional
+ * or negative `aio_nbytes`, `aio_nbytes` beyond the buffer, an offset outside off_t.
+ * Rules POSIX reports as EINVAL come back in `invalid`.
+ */
+export function readRw(cb: unknown, name: string): RwSnapshot {
+  const obj = validateObject(cb, name);
+  const fd = readFildes(obj, name);
+
+  const bufIn = readField(obj, 'aio_buf', `${name}.aio_buf`);
+  let buf: ArrayBufferView | null = null;
+  if (bufIn !== undefined && bufIn !== null) {
+    if (!ArrayBuffer.isView(bufIn)) throw invalidArgType(`${name}.aio_buf`, 'an instance of Buffer, TypedArray, or DataView, or null', bufIn);
+    buf = bufIn;
+  }
+
+  const lenIn = readField(obj, 'aio_nbytes', `${name}.aio_nbytes`);
+  let len = 0;
+  if (lenIn !== undefined) {
+    if (typeof lenIn !== 'number') throw invalidArgType(`${name}.aio_nbytes`, 'of type number', lenIn);
+    if (!Number.isInteger(lenIn) || lenIn < 0) throw outOfRange(`${name}.aio_nbytes`, 'an integer >= 0', lenIn);
+    len = lenIn;
+  }
+  if (buf === null) {
+    if (len > 0) throw invalidArgType(`${name}.aio_buf`, `an instance of Buffer, TypedArray, or DataView when "${name}.aio_nbytes" is ${len}`, bufIn);
+  } else if (len > buf.byteLength) {
+    throw outOfRange(`${name}.aio_nbytes`, `>= 0 && <= ${buf.byteLength} (the byteLength of ${name}.aio_buf)`, len);
+  }
+
+  const posIn = readField(obj, 'aio_offset', `${name}.aio_offset`);
+  let pos: number | bigint = 0;
+  if (typeof posIn === 'number') {
+    if (!Number.isSafeInteger(posIn)) throw outOfRange(`${name}.aio_offset`, `a safe integer (>= ${Number.MIN_SAFE_INTEGER} && <= ${Number.MAX_SAFE_INTEGER}) or a bigint`, posIn);
+    pos = posIn;
+  } else if (typeof posIn === 'bigint') {
+    if (posIn < OFF_MIN || posIn > OFF_MAX) throw outOfRange(`${name}.aio_offset`, `>= -(2n ** 63n) && <= 2n ** 63n - 1n`, posIn);
+    pos = posIn;
+  } else if (posIn !== undefined) {
+    throw invalidArgType(`${name}.aio_offset`, 'of type number or bigint', posIn);
+  }
+
+  let invalid: string | null = null;
+  const prioIn = readField(obj, 'aio_reqprio', `${name}.aio_reqprio`);
+  let prio = 0;
+  if (prioIn !== undefined) {
+    if (typeof prioIn !== 'number') throw invalidArgType(`${name}.aio_reqprio`, 'of type number', prioIn);
+    if (!Number.isInteger(prioIn)) throw outOfRange(`${name}.aio_reqprio`, 'an integer', prioIn);
+    if (prioIn < 0 || prioIn > AIO_PRIO_DELTA_MAX) invalid = rangeRule(`${name}.aio_reqprio`, `>= 0 && <= ${AIO_PRIO_DELTA_MAX}`, prioIn);
+    else prio = prioIn;
+  }
+
+  const sig = readBlockSigevent(obj, name);
+  if (typeof sig === 'string') invalid ??= sig;
+  return { fd, pos, buf, len, prio, sig: typeof sig === 'string' ? null : sig, invalid };
+}
+
+/** The EINVAL rule for a negative offset on a seekable descriptor, or null when the offset is fine. */
+export function offsetRule(snap: RwSnapshot, name: string, seekable: boolean): string | null {
+  if (!seekable || snap.pos >= 0) return null;
+  return rangeRule(`${name}.aio_offset`, '>= 0 on a seekable descriptor (-1 is not "the current position" here)', snap.pos);
+}
+

@@ -1,0 +1,190 @@
+/**
+ * The backend seam: the only module that imports `node:fs`.
+ *
+ * The engine reaches the thread pool only through an {@link FsBackend}. The default,
+ * {@link nodeBackend}, calls `fs.read/readv/write/writev/fsync/fdatasync/close` and
+ * absorbs the Node 20 traps that are about calling conventions rather than policy:
+ *
+ * - fs functions throw synchronously for arguments they dislike (fd -1, lengths);
+ *   every call here is wrapped so that the error reaches the callback instead, on a
+ *   later tick, exactly as an I/O error would.
+ * - `fs.readv` reads at most IOV_MAX (1024) buffers per call; longer lists are read
+ *   in chunks until a chunk comes back short.
+ * - a zero-length `fs.read` answers without a system call (so a bad descriptor is not
+ *   reported); zero-length reads go through `readv` with one empty buffer instead,
+ *   which does reach the kernel.
+ *
+ * Positions arrive already normalised by the engine: a number, or `null` for "no
+ * position" (non-seekable descriptors). Only `read` accepts a bigint, because only
+ * `fs.read` honours one on Node 20.
+ *
+ * Tests replace the backend with a held one (test/helpers/held-backend.ts) to make
+ * queued/in-flight states deterministic.
+ */
+import * as fs from 'node:fs';
+
+/** The platform's `O_SYNC` (aio_fsync op). */
+export const O_SYNC: number = fs.constants.O_SYNC;
+/** The platform's `O_DSYNC` (aio_fsync op). */
+export const O_DSYNC: number = fs.constants.O_DSYNC;
+/** The platform's `O_APPEND`, as it appears in /proc/self/fdinfo flags. */
+export const O_APPEND: number = fs.constants.O_APPEND;
+
+/** Callback of a backend operation: a Node system error or null, and a byte count. */
+export type IoCallback = (err: NodeJS.ErrnoException | null, bytes: number) => void;
+
+/** What the engine needs to know about an open descriptor. */
+export interface FdStat {
+  /** Device and inode: together they identify the open file, to detect a reused number. */
+  readonly dev: number;
+  readonly ino: number;
+  /** True for regular files, directories and block devices: positioned I/O works. */
+  readonly seekable: boolean;
+}
+
+/**
+ * The operations the engine dispatches. Every asynchronous method must call `cb`
+ * exactly once and never synchronously. `fstat` and `fdflags` are synchronous and
+ * may throw a Node system error (for example `EBADF`).
+ */
+export interface FsBackend {
+  read(fd: number, buf: ArrayBufferView, length: number, position: number | bigint | null, cb: IoCallback): void;
+  readv(fd: number, bufs: readonly ArrayBufferView[], position: number | null, cb: IoCallback): void;
+  write(fd: number, buf: ArrayBufferView, length: number, position: number | null, cb: IoCallback): void;
+  writev(fd: number, bufs: readonly ArrayBufferView[], position: number | null, cb: IoCallback): void;
+  fsync(fd: number, cb: IoCallback): void;
+  fdatasync(fd: number, cb: IoCallback): void;
+  close(fd: number, cb: IoCallback): void;
+  /** Synchronous fstat: identity and seekability. Throws (EBADF) when `fd` is not open. */
+  fstat(fd: number): FdStat;
+  /** The descriptor's open flags (from /proc/self/fdinfo), or null where the platform does not say. */
+  fdflags(fd: number): number | null;
+}
+
+/** libuv clamps one read to this many buffers (IOV_MAX on Linux). */
+export const IOV_MAX = 1024;
+
+const EMPTY = new Uint8Array(0);
+
+function fail(cb: IoCallback, err: unknown): void {
+  process.nextTick(cb, asSystemError(err), 0);
+}
+
+/** Turns whatever fs threw into something with a `code` the engine can map to an errno. */
+function asSystemError(err: unknown): NodeJS.ErrnoException {
+  if (err instanceof Error) {
+    const e = err as NodeJS.ErrnoException;
+    // fs rejects fd -1 and other impossible descriptors with ERR_OUT_OF_RANGE before the
+    // kernel sees them; the kernel would have said EBADF.
+    if (e.code === 'ERR_OUT_OF_RANGE' && /"fd"/.test(e.message)) e.code = 'EBADF';
+    return e;
+  }
+  return Object.assign(new Error(String(err)), { code: 'EIO' });
+}
+
+function readvChunked(fd: number, bufs: readonly ArrayBufferView[], position: number | null, cb: IoCallback): void {
+  let done = 0;
+  let at = 0;
+  const step = (): void => {
+    const chunk = bufs.slice(at, at + IOV_MAX);
+    let want = 0;
+    for (const b of chunk) want += b.byteLength;
+    const pos = position === null ? null : position + done;
+    try {
+      fs.readv(fd, chunk as NodeJS.ArrayBufferView[], pos, (err, n) => {
+        if (err !== null) return cb(done > 0 ? null : err, done);
+        done += n;
+        at += chunk.length;
+        if (n < want || at >= bufs.length) return cb(null, done);
+        step();
+      });
+    } catch (err) {
+      if (done > 0) process.nextTick(cb, null, done);
+      else fail(cb, err);
+    }
+  };
+  step();
+}
+
+/** The default backend: Node's fs on libuv's thread pool. */
+export const nodeBackend: FsBackend = {
+  read(fd, buf, length, position, cb) {
+    if (length === 0) return this.readv(fd, [EMPTY], typeof position === 'bigint' ? Number(position) : position, cb);
+    try {
+      fs.read(fd, buf as NodeJS.ArrayBufferView, 0, length, position, cb);
+    } catch (err) {
+      fail(cb, err);
+    }
+  },
+  readv(fd, bufs, position, cb) {
+    if (bufs.length > IOV_MAX) return readvChunked(fd, bufs, position, cb);
+    try {
+      fs.readv(fd, (bufs.length === 0 ? [EMPTY] : bufs) as NodeJS.ArrayBufferView[], position, cb);
+    } catch (err) {
+      fail(cb, err);
+    }
+  },
+  write(fd, buf, length, position, cb) {
+    try {
+      fs.write(fd, buf as NodeJS.ArrayBufferView, 0, length, position, cb);
+    } catch (err) {
+      fail(cb, err);
+    }
+  },
+  writev(fd, bufs, position, cb) {
+    try {
+      // An empty list would answer without a system call; one empty buffer reaches the kernel.
+      fs.writev(fd, (bufs.length === 0 ? [EMPTY] : bufs) as NodeJS.ArrayBufferView[], position, cb);
+    } catch (err) {
+      fail(cb, err);
+    }
+  },
+  fsync(fd, cb) {
+    try {
+      fs.fsync(fd, (err) => cb(err, 0));
+    } catch (err) {
+      fail(cb, err);
+    }
+  },
+  fdatasync(fd, cb) {
+    try {
+      fs.fdatasync(fd, (err) => cb(err, 0));
+    } catch (err) {
+      fail(cb, err);
+    }
+  },
+  close(fd, cb) {
+    try {
+      fs.close(fd, (err) => cb(err, 0));
+    } catch (err) {
+      fail(cb, err);
+    }
+  },
+  fstat(fd) {
+    try {
+      const st = fs.fstatSync(fd);
+      return { dev: st.dev, ino: st.ino, seekable: st.isFile() || st.isDirectory() || st.isBlockDevice() };
+    } catch (err) {
+      throw asSystemError(err);
+    }
+  },
+  fdflags(fd) {
+    let info: number;
+    try {
+      info = fs.openSync(`/proc/self/fdinfo/${fd}`, 'r');
+    } catch {
+      return null;
+    }
+    try {
+      const text = FDINFO_BUF.subarray(0, fs.readSync(info, FDINFO_BUF, 0, FDINFO_BUF.length, 0)).toString('latin1');
+      const m = /^flags:\s*([0-7]+)/m.exec(text);
+      return m?.[1] === undefined ? null : parseInt(m[1], 8);
+    } catch {
+      return null;
+    } finally {
+      fs.closeSync(info);
+    }
+  },
+};
+
+const FDINFO_BUF = Buffer.allocUnsafe(512);

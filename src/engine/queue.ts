@@ -1,0 +1,441 @@
+/**
+ * The request queue: one engine serves every face.
+ *
+ * Design notes (the invariants, before any code):
+ *
+ * - Waiting requests live here, not in libuv. At most `maxInFlight` requests are in
+ *   the thread pool at once; everything else waits in this queue, where it can be
+ *   canceled, timed out or reprioritised. A request handed to the thread pool cannot
+ *   be taken back: it completes when its system call returns.
+ * - A request completes exactly once. Its status (error, value) is final before
+ *   anything observes the completion: waiters, the face's done hook, notifications.
+ * - The engine never calls user code. Faces turn completions into user callbacks
+ *   through {@link Engine.defer}, which runs them later, on the event loop, in
+ *   completion order.
+ * - Among ready requests, lower `prio` goes first; equal priority is submission
+ *   order. Priorities are strict: a steady stream of urgent requests starves less
+ *   urgent ones, as in glibc.
+ * - Ordering (SPEC §2): a request waits for every earlier outstanding request on its
+ *   descriptor that it could observe. On seekable descriptors that is an earlier
+ *   request whose byte range overlaps and where one of the two is a write; writes on
+ *   an O_APPEND descriptor (or one whose flags are unknown) and every request on a
+ *   non-seekable descriptor wait for everything earlier ("gated"). A barrier (fsync,
+ *   fdatasync) is gated too, and reports the first failure of a write it covers.
+ * - A descriptor is classified when it gets its first outstanding request (a lane),
+ *   and its identity (dev, ino) is confirmed before each dispatch whenever user code
+ *   may have run since the last check, so a request never runs against a
+ *   descriptor number that was closed and reused behind the engine's back: it fails
+ *   with EBADF instead.
+ * - Submission, dispatch and cancellation cost O(log n) in the number of ready
+ *   requests; hazard detection costs O(k) in the outstanding requests of the same
+ *   descriptor, and nothing for reads when the descriptor has no writes outstanding.
+ */
+import { constants as osConstants } from 'node:os';
+import { errnoOf } from '../errors';
+import { shared } from '../shared';
+import { type FsBackend, type IoCallback, nodeBackend } from './dispatch';
+import { statFd, writesAppend } from './fdinfo';
+import { ReadyHeap } from './heap';
+import { Lane } from './lane';
+import { BLOCKED, DONE, IN_FLIGHT, OP_FDATASYNC, OP_FSYNC, OP_READ, OP_WRITE, READY, type Request } from './request';
+
+const { EBADF, ECANCELED, EOVERFLOW } = osConstants.errno;
+
+/** libuv's pool size as this process configured it (UV_THREADPOOL_SIZE, default 4). */
+export function threadPoolSize(): number {
+  const n = Number(process.env['UV_THREADPOOL_SIZE']);
+  return Number.isInteger(n) && n > 0 ? Math.min(n, 1024) : 4;
+}
+
+/** Defaults of the tunables (aio_init). */
+export const DEFAULTS = Object.freeze({
+  /** In the thread pool at once: libuv's pool size, so that our requests never wait in libuv's own queue. */
+  maxInFlight: threadPoolSize(),
+  /** Outstanding (accepted, not complete) requests: AIO_MAX. */
+  maxOutstanding: 512,
+  /** Entries of one lio_listio: AIO_LISTIO_MAX. */
+  listioMax: 256,
+  /** glibc's aio_idle_time (seconds); kept for aio_init's contract, the thread pool is libuv's. */
+  idleTime: 1,
+  /** glibc's aio_num: the expected number of simultaneous requests (a sizing hint). */
+  num: 64,
+});
+
+/** What {@link Engine.cancel} found. */
+export const CANCELED = 0;
+export const NOT_CANCELED = 1;
+export const ALL_DONE = 2;
+
+/** Counts readable at any time. */
+export interface EngineCounters {
+  /** Requests accepted since start. */
+  readonly submitted: number;
+  /** Requests completed (including canceled and failed ones). */
+  readonly completed: number;
+  /** Requests canceled while queued. */
+  readonly canceled: number;
+  /** Accepted and waiting (blocked or ready). */
+  readonly queued: number;
+  /** In the thread pool. */
+  readonly inFlight: number;
+}
+
+/** The request queue. There is one per process ({@link engine}); tests may build their own. */
+export class Engine {
+  /** Where requests are dispatched. Replace it only while the engine is idle. */
+  backend: FsBackend = nodeBackend;
+
+  maxInFlight: number = DEFAULTS.maxInFlight;
+  maxOutstanding: number = DEFAULTS.maxOutstanding;
+  listioMax: number = DEFAULTS.listioMax;
+  idleTime: number = DEFAULTS.idleTime;
+  num: number = DEFAULTS.num;
+
+  /** Accepted and not yet complete. */
+  outstanding = 0;
+  /** In the thread pool. */
+  inFlight = 0;
+  submitted = 0;
+  completed = 0;
+  canceled = 0;
+
+  readonly #heap = new ReadyHeap();
+  readonly #lanes = new Map<number, Lane>();
+  /** Descriptors being closed by aio_close: new requests fail as on a closed descriptor. */
+  readonly #closing = new Set<number>();
+  #seq = 0;
+  /** Advanced whenever the engine is entered from outside; see the design notes. */
+  #epoch = 0;
+  #deferred: Array<() => void> = [];
+  #flushScheduled = false;
+
+  /** A snapshot of the counts. */
+  get counters(): EngineCounters {
+    return {
+      submitted: this.submitted,
+      completed: this.completed,
+      canceled: this.canceled,
+      queued: this.outstanding - this.inFlight,
+      inFlight: this.inFlight,
+    };
+  }
+
+  /** Whether `n` more requests fit under the outstanding limit. */
+  hasRoom(n = 1): boolean {
+    return this.outstanding + n <= this.maxOutstanding;
+  }
+
+  /**
+   * The lane of `fd`, classifying the descriptor when it has no outstanding requests.
+   *
+   * @returns the lane (not yet registered when new: {@link submit} registers it), or
+   * a positive errno: EBADF when `fd` is not open or is being closed by aio_close.
+   */
+  laneFor(fd: number): Lane | number {
+    this.#epoch++;
+    if (this.#closing.has(fd)) return EBADF;
+    const existing = this.#lanes.get(fd);
+    if (existing !== undefined) return existing;
+    if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) return EBADF;
+    const facts = statFd(this.backend, fd);
+    if (facts instanceof Error) return errnoOf(facts);
+    const lane = new Lane(fd, facts);
+    lane.verifiedEpoch = this.#epoch;
+    return lane;
+  }
+
+  /** Whether `fd` is open (and not being closed by aio_close). */
+  isOpen(fd: number): boolean {
+    return typeof this.laneFor(fd) !== 'number';
+  }
+
+  /**
+   * Accepts `req` on `lane` (from {@link laneFor}, in the same synchronous call).
+   * The caller has checked {@link hasRoom}. The request may complete at once (a
+   * position Node cannot address), but its done hook then still runs only after
+   * this call has queued it: completion is never reported inside the submitting
+   * call by the faces, which defer notifications.
+   */
+  submit(req: Request, lane: Lane): void {
+    req.seq = ++this.#seq;
+    this.submitted++;
+    if (lane.seekable && req.op <= OP_WRITE && typeof req.pos === 'bigint' && req.pos > BigInt(Number.MAX_SAFE_INTEGER)) {
+      // fs.write, fs.writev and fs.readv treat a bigint position as "current position"
+      // on Node 20; only fs.read honours it. Past 2^53 there is no exact number either.
+      if (req.op === OP_WRITE || req.iov !== null) return this.#completeUnqueued(req, EOVERFLOW);
+    }
+    this.outstanding++;
+    if (lane.count === 0) this.#lanes.set(lane.fd, lane);
+    if (!lane.seekable || req.isBarrier) {
+      req.gated = true;
+    } else if (req.op === OP_WRITE) {
+      if (lane.appends === undefined) lane.appends = writesAppend(this.backend, lane.fd);
+      if (lane.appends) req.gated = true;
+      else this.#findHazards(req, lane, true);
+    } else if (lane.writes > 0) {
+      this.#findHazards(req, lane, false);
+    }
+    lane.add(req);
+    if (req.gated ? lane.head === req : req.blockers === 0) this.#makeReady(req);
+    this.#pump();
+  }
+
+  /**
+   * Accepts `req` as already failed with `error` (for instance EBADF on a descriptor
+   * that is not open): it never reaches the queue, but completes like any other
+   * request, exactly once, through its done hook.
+   */
+  submitFailed(req: Request, error: number): void {
+    req.seq = ++this.#seq;
+    this.submitted++;
+    this.#completeUnqueued(req, error);
+  }
+
+  /**
+   * Cancels `req` if it is still queued.
+   *
+   * @returns CANCELED (it completed with ECANCELED), NOT_CANCELED (it is in the thread
+   * pool) or ALL_DONE (it had already completed).
+   */
+  cancel(req: Request): number {
+    this.#epoch++;
+    if (req.state === DONE) return ALL_DONE;
+    if (req.state === IN_FLIGHT) return NOT_CANCELED;
+    this.#cancelQueued(req);
+    this.#pump();
+    return CANCELED;
+  }
+
+  /**
+   * Cancels every queued request on `fd`, oldest first.
+   *
+   * @returns how many were canceled and how many are still in the thread pool.
+   */
+  cancelFd(fd: number): { canceled: number; inFlight: number } {
+    this.#epoch++;
+    const lane = this.#lanes.get(fd);
+    if (lane === undefined) return { canceled: 0, inFlight: 0 };
+    const queued: Request[] = [];
+    for (let r = lane.head; r !== null; r = r.laneNext) if (r.state !== IN_FLIGHT) queued.push(r);
+    const inFlight = lane.inFlight;
+    for (const r of queued) this.#cancelQueued(r);
+    this.#pump();
+    return { canceled: queued.length, inFlight };
+  }
+
+  /**
+   * aio_close's engine half: cancels what is queued on `fd`, waits for what is in the
+   * thread pool, then closes the descriptor. From the call on, new requests on `fd`
+   * fail as on a closed descriptor.
+   *
+   * @returns a promise of 0, or a positive errno (EBADF when `fd` is not open or is
+   * already being closed; close(2)'s own error otherwise).
+   */
+  close(fd: number): Promise<number> {
+    const lane = this.laneFor(fd);
+    if (typeof lane === 'number') return Promise.resolve(lane);
+    this.#closing.add(fd);
+    lane.closing = true;
+    this.cancelFd(fd);
+    return new Promise<number>((resolve) => {
+      const done = (error: number): void => {
+        this.#closing.delete(fd);
+        this.#lanes.delete(fd);
+        resolve(error);
+      };
+      const finish = (): void => {
+        // If the number was closed and reused behind our back, the file it names now is
+        // someone else's: refuse rather than close it.
+        const facts = statFd(this.backend, fd);
+        if (facts instanceof Error || facts.dev !== lane.dev || facts.ino !== lane.ino) return done(EBADF);
+        this.backend.close(fd, (err) => {
+          this.#epoch++;
+          done(err === null ? 0 : errnoOf(err));
+        });
+      };
+      if (lane.count === 0) finish();
+      else lane.onDrain = finish;
+    });
+  }
+
+  /**
+   * Runs `fn` later on the event loop, after every function deferred before it. Used
+   * by the faces for every user-visible notification, so that none runs inside a
+   * call of the library and all run in completion order. A function that throws
+   * surfaces as an uncaught exception; the ones after it still run.
+   */
+  defer(fn: () => void): void {
+    this.#deferred.push(fn);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(this.#flush);
+    }
+  }
+
+  readonly #flush = (): void => {
+    this.#flushScheduled = false;
+    const batch = this.#deferred;
+    this.#deferred = [];
+    for (let i = 0; i < batch.length; i++) {
+      try {
+        (batch[i] as () => void)();
+      } catch (err) {
+        // Keep the rest, in order, for the next turn; then let the error surface.
+        this.#deferred = batch.slice(i + 1).concat(this.#deferred);
+        if (this.#deferred.length > 0 && !this.#flushScheduled) {
+          this.#flushScheduled = true;
+          setImmediate(this.#flush);
+        }
+        throw err;
+      }
+    }
+  };
+
+  /** Applies a new in-flight cap; raising it dispatches at once. */
+  setMaxInFlight(n: number): void {
+    this.maxInFlight = n;
+    this.#pump();
+  }
+
+  #findHazards(req: Request, lane: Lane, isWrite: boolean): void {
+    const start = Number(req.pos);
+    const end = start + req.len;
+    for (let e = lane.head; e !== null; e = e.laneNext) {
+      if (e.isBarrier) continue;
+      const eWrite = e.op === OP_WRITE;
+      if (!isWrite && !eWrite) continue;
+      // An earlier gated write (O_APPEND) lands at an unknown place: assume overlap.
+      if (!e.gated) {
+        const eStart = Number(e.pos);
+        if (req.len === 0 || e.len === 0 || eStart >= end || eStart + e.len <= start) continue;
+      }
+      req.blockers++;
+      (e.dependents ??= []).push(req);
+    }
+  }
+
+  #makeReady(req: Request): void {
+    req.state = READY;
+    this.#heap.push(req);
+  }
+
+  #pump(): void {
+    while (this.inFlight < this.maxInFlight) {
+      const req = this.#heap.pop();
+      if (req === undefined) return;
+      this.#dispatch(req);
+    }
+  }
+
+  #dispatch(req: Request): void {
+    const lane = req.lane as Lane;
+    if (lane.verifiedEpoch !== this.#epoch) {
+      const facts = statFd(this.backend, lane.fd);
+      if (facts instanceof Error || facts.dev !== lane.dev || facts.ino !== lane.ino) {
+        // Closed behind our back, perhaps reopened as another file: never touch it.
+        this.#complete(req, EBADF, -1);
+        return;
+      }
+      lane.verifiedEpoch = this.#epoch;
+    }
+    req.state = IN_FLIGHT;
+    this.inFlight++;
+    lane.inFlight++;
+    const cb: IoCallback = (err, bytes) => this.#finish(req, err, bytes);
+    const b = this.backend;
+    const fd = lane.fd;
+    let pos: number | bigint | null = null;
+    if (lane.seekable) {
+      pos = req.pos;
+      if (typeof pos === 'bigint' && pos <= BigInt(Number.MAX_SAFE_INTEGER)) pos = Number(pos);
+    }
+    switch (req.op) {
+      case OP_READ:
+        if (req.iov !== null) b.readv(fd, req.iov, pos as number | null, cb);
+        else b.read(fd, req.buf as ArrayBufferView, req.len, pos, cb);
+        break;
+      case OP_WRITE:
+        if (req.iov !== null) b.writev(fd, req.iov, pos as number | null, cb);
+        else b.write(fd, req.buf as ArrayBufferView, req.len, pos as number | null, cb);
+        break;
+      case OP_FSYNC:
+        b.fsync(fd, cb);
+        break;
+      case OP_FDATASYNC:
+        b.fdatasync(fd, cb);
+        break;
+    }
+  }
+
+  #finish(req: Request, err: NodeJS.ErrnoException | null, bytes: number): void {
+    this.#epoch++;
+    if (req.state !== IN_FLIGHT) return; // A backend that calls back twice is ignored the second time.
+    this.inFlight--;
+    (req.lane as Lane).inFlight--;
+    let error = err === null ? 0 : errnoOf(err);
+    if (req.coveredError !== 0) error = req.coveredError;
+    this.#complete(req, error, bytes);
+    this.#pump();
+  }
+
+  #cancelQueued(req: Request): void {
+    if (req.state === READY) this.#heap.remove(req);
+    this.canceled++;
+    this.#complete(req, ECANCELED, -1);
+  }
+
+  #completeUnqueued(req: Request, error: number): void {
+    req.state = DONE;
+    req.error = error;
+    req.value = -1;
+    this.completed++;
+    this.#report(req);
+  }
+
+  #complete(req: Request, error: number, value: number): void {
+    req.state = DONE;
+    req.error = error;
+    req.value = error === 0 ? value : -1;
+    const lane = req.lane as Lane;
+    if (req.op === OP_WRITE && error !== 0 && error !== ECANCELED) {
+      for (const b of lane.barriers) if (b.seq > req.seq && b.coveredError === 0) b.coveredError = error;
+    }
+    const wasHead = lane.head === req;
+    lane.remove(req);
+    const deps = req.dependents;
+    if (deps !== null) {
+      req.dependents = null;
+      for (const d of deps) if (--d.blockers === 0 && d.state === BLOCKED && !d.gated) this.#makeReady(d);
+    }
+    if (wasHead) {
+      const h = lane.head;
+      if (h !== null && h.gated && h.state === BLOCKED) this.#makeReady(h);
+    }
+    if (lane.count === 0) {
+      if (lane.closing) {
+        const drained = lane.onDrain;
+        lane.onDrain = null;
+        drained?.();
+      } else {
+        this.#lanes.delete(lane.fd);
+      }
+    }
+    this.outstanding--;
+    this.completed++;
+    this.#report(req);
+  }
+
+  #report(req: Request): void {
+    const waiters = req.waiters;
+    if (waiters !== null) {
+      req.waiters = null;
+      for (const w of waiters) w(req);
+    }
+    req.onDone(req);
+  }
+}
+
+/** The process-wide engine (shared by the ESM and CommonJS copies of the package). */
+export function engine(): Engine {
+  return (shared.engine ??= new Engine()) as Engine;
+}

@@ -1,0 +1,134 @@
+import { performance } from 'node:perf_hooks';
+import { requestOf, type Aiocb } from '../aiocb';
+import { EAGAIN, EINTR, EINVAL } from '../constants';
+import { fail, invalidArgType, rangeRule } from '../errors';
+import type { Request } from '../engine/request';
+import { readField } from '../validate';
+
+/** C's `struct timespec`, a relative timeout. */
+export interface Timespec {
+  tv_sec: number;
+  tv_nsec: number;
+}
+
+/** setTimeout's longest delay; longer waits re-arm. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Checks a timespec. Throws TypeError for wrong types.
+ *
+ * @returns the timeout in milliseconds, or the EINVAL rule it breaks (tv_sec
+ * negative or fractional, tv_nsec outside 0 <= tv_nsec < 1e9).
+ */
+export function readTimespec(timeout: unknown, name: string): number | string {
+  if (typeof timeout !== 'object' || timeout === null) throw invalidArgType(name, 'of type object or null', timeout);
+  const obj = timeout as Record<string, unknown>;
+  const sec = readField(obj, 'tv_sec', `${name}.tv_sec`);
+  const nsec = readField(obj, 'tv_nsec', `${name}.tv_nsec`);
+  if (typeof sec !== 'number') throw invalidArgType(`${name}.tv_sec`, 'of type number', sec);
+  if (typeof nsec !== 'number') throw invalidArgType(`${name}.tv_nsec`, 'of type number', nsec);
+  if (!Number.isInteger(sec) || sec < 0) return rangeRule(`${name}.tv_sec`, 'an integer >= 0', sec);
+  if (!Number.isInteger(nsec) || nsec < 0 || nsec >= 1e9) return rangeRule(`${name}.tv_nsec`, 'an integer >= 0 && < 1000000000', nsec);
+  return sec * 1000 + nsec / 1e6;
+}
+
+function checkSignal(signal: unknown): AbortSignal | undefined {
+  if (signal === undefined || signal === null) return undefined;
+  if (!(signal instanceof AbortSignal)) throw invalidArgType('signal', 'an instance of AbortSignal', signal);
+  return signal;
+}
+
+/**
+ * aio_suspend(3): waits until at least one of the listed requests is no longer in
+ * progress, the timeout passes, or `signal` aborts.
+ *
+ * @returns a Promise of 0 as soon as one listed request has completed (at once when
+ * one already has, or when the list holds no request at all); of -1 with errno set
+ * otherwise.
+ *
+ * Errors (the Promise resolves -1, errno is set when it resolves):
+ * - `EAGAIN`: the timeout passed first (`{ tv_sec: 0, tv_nsec: 0 }` polls).
+ * - `EINTR`: `signal` aborted (the analogue of a signal interrupting the C call).
+ * - `EINVAL`: `nent` is negative or larger than the list; the timespec has a negative
+ *   or fractional `tv_sec` or a `tv_nsec` outside 0..999999999 (checked before
+ *   anything else; glibc aborts the process instead).
+ *
+ * The Promise rejects with TypeError when `list` is not an array or an entry,
+ * `timeout` or `signal` has the wrong type.
+ *
+ * Notes: null entries, and blocks never submitted, are skipped. The deadline is
+ * measured on the monotonic clock and never ends early. Which request completed is
+ * found with aio_error. This is C's blocking call turned into a Promise: Node's
+ * single thread cannot block and still see completions.
+ *
+ * @example
+ * const list = [cbA, null, cbB];
+ * if ((await aio_suspend(list, list.length, { tv_sec: 1, tv_nsec: 0 })) === -1) console.log(strerror(errno()));
+ */
+export function aio_suspend(list: ReadonlyArray<Aiocb | null | undefined>, nent: number, timeout?: Timespec | null, signal?: AbortSignal): Promise<number> {
+  try {
+    return suspend(list, nent, timeout, signal);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+function suspend(list: unknown, nent: unknown, timeout: unknown, signalIn: unknown): Promise<number> {
+  if (!Array.isArray(list)) throw invalidArgType('list', 'an instance of Array', list);
+  if (typeof nent !== 'number') throw invalidArgType('nent', 'of type number', nent);
+  const signal = checkSignal(signalIn);
+  let ms: number | null = null;
+  if (timeout !== undefined && timeout !== null) {
+    const t = readTimespec(timeout, 'timeout');
+    if (typeof t === 'string') return Promise.resolve(fail(EINVAL, 'aio_suspend', t));
+    ms = t;
+  }
+  if (!Number.isInteger(nent) || nent < 0 || nent > list.length) {
+    return Promise.resolve(fail(EINVAL, 'aio_suspend', rangeRule('nent', `an integer >= 0 && <= ${list.length} (the length of list)`, nent)));
+  }
+  const pending: Request[] = [];
+  for (let i = 0; i < nent; i++) {
+    const cb: unknown = list[i];
+    if (cb === null || cb === undefined) continue;
+    if (typeof cb !== 'object') throw invalidArgType(`list[${i}]`, 'an aiocb object or null', cb);
+    const req = requestOf(cb);
+    if (req === undefined) continue;
+    if (!req.pending) return Promise.resolve(0);
+    pending.push(req);
+  }
+  if (pending.length === 0) return Promise.resolve(0);
+  if (signal?.aborted === true) return Promise.resolve(fail(EINTR, 'aio_suspend', 'the AbortSignal was aborted'));
+  if (ms === 0) return Promise.resolve(fail(EAGAIN, 'aio_suspend', 'no listed request completed before the timeout'));
+  return new Promise<number>((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
+    let settled = false;
+    const settle = (result: number, error: number, why: string): void => {
+      if (settled) return;
+      settled = true;
+      for (const req of pending) {
+        const ws = req.waiters;
+        if (ws !== null) {
+          const i = ws.indexOf(wake);
+          if (i >= 0) ws.splice(i, 1);
+        }
+      }
+      if (timer !== undefined) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(result === -1 ? fail(error, 'aio_suspend', why) : 0);
+    };
+    const wake = (): void => settle(0, 0, '');
+    const onAbort = (): void => settle(-1, EINTR, 'the AbortSignal was aborted');
+    for (const req of pending) (req.waiters ??= []).push(wake);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (ms !== null) {
+      const deadline = performance.now() + ms;
+      const arm = (): void => {
+        const left = deadline - performance.now();
+        if (left <= 0) return settle(-1, EAGAIN, 'no listed request completed before the timeout');
+        // Timers run on a millisecond clock and may fire a fraction early: check, re-arm.
+        timer = setTimeout(arm, Math.min(Math.ceil(left), MAX_TIMER_MS));
+      };
+      arm();
+    }
+  });
+}

@@ -1,0 +1,56 @@
+/**
+ * Validators in Node's grammar (`validateX(value, name, ...bounds)`), used once at
+ * each public edge and never again inside the engine. They throw only for what C's
+ * type system or memory safety would stop; rules POSIX reports through errno are
+ * checked by the faces themselves.
+ */
+import { invalidArgType, outOfRange } from './errors';
+
+/** Throws ERR_INVALID_ARG_TYPE unless `value` is a number, ERR_OUT_OF_RANGE unless it is an integer in [min, max]. */
+export function validateInteger(value: unknown, name: string, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
+  if (!Number.isInteger(value)) throw outOfRange(name, 'an integer', value);
+  if (value < min || value > max) throw outOfRange(name, `>= ${min} && <= ${max}`, value);
+  return value;
+}
+
+/** Throws ERR_INVALID_ARG_TYPE unless `value` is a non-null object (arrays excluded). */
+export function validateObject(value: unknown, name: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalidArgType(name, 'of type object', value);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Throws ERR_INVALID_ARG_TYPE unless `value` is an array. */
+export function validateArray(value: unknown, name: string): readonly unknown[] {
+  if (!Array.isArray(value)) throw invalidArgType(name, 'an instance of Array', value);
+  return value;
+}
+
+/** Throws ERR_INVALID_ARG_TYPE unless `value` is a function. */
+export function validateFunction(value: unknown, name: string): (...args: never[]) => unknown {
+  if (typeof value !== 'function') throw invalidArgType(name, 'of type function', value);
+  return value as (...args: never[]) => unknown;
+}
+
+/** True for Buffers, every TypedArray and DataView. */
+export function isArrayBufferView(value: unknown): value is ArrayBufferView {
+  return ArrayBuffer.isView(value);
+}
+
+/** Throws ERR_INVALID_ARG_TYPE unless `value` is an ArrayBufferView (Buffer, TypedArray or DataView). */
+export function validateBuffer(value: unknown, name: string): ArrayBufferView {
+  if (!ArrayBuffer.isView(value)) throw invalidArgType(name, 'an instance of Buffer, TypedArray, or DataView', value);
+  return value;
+}
+
+/** Reads `obj[key]` once, turning a throwing getter or proxy trap into a coded TypeError that names the field. */
+export function readField(obj: Record<string, unknown>, key: string, name: string): unknown {
+  try {
+    return obj[key];
+  } catch (cause) {
+    const err = new TypeError(`The "${name}" property could not be read: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    throw Object.assign(err, { code: 'ERR_INVALID_ARG_TYPE' });
+  }
+}
