@@ -6,6 +6,7 @@ module.exports = {
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }],
   },
+  setupFilesAfterEnv: ['<rootDir>/test/jest.setup.ts'],
   testTimeout: 20000,
   // Real files, FIFOs and timers: keep suites in separate workers but bounded to the 2 cores.
   maxWorkers: 2,
