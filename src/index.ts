@@ -18,3 +18,4 @@ export { aio_cancel } from './posix/aio_cancel';
 export { lio_listio } from './posix/lio_listio';
 export { aio_init, sysconf, type AioInit } from './posix/aio_init';
 export { aio_close } from './posix/aio_close';
+export * from './nng';

@@ -21,11 +21,13 @@
  *   an O_APPEND descriptor (or one whose flags are unknown) and every request on a
  *   non-seekable descriptor wait for everything earlier ("gated"). A barrier (fsync,
  *   fdatasync) is gated too, and reports the first failure of a write it covers.
- * - A descriptor is classified when it gets its first outstanding request (a lane),
- *   and its identity (dev, ino) is confirmed before each dispatch whenever user code
- *   may have run since the last check, so a request never runs against a
- *   descriptor number that was closed and reused behind the engine's back: it fails
- *   with EBADF instead.
+ * - A descriptor is classified when it gets its first outstanding request (a lane).
+ *   Before a write or a barrier is dispatched, the descriptor's identity (dev, ino)
+ *   is confirmed whenever user code may have run since the last check, so a write
+ *   never lands in a file that took over a number closed behind the engine's back:
+ *   it fails with EBADF instead. Reads are checked once per burst (when the lane is
+ *   created): an fstat per read would cost a third of the read path, and a read
+ *   cannot damage the other file. aio_close is the way to close a busy descriptor.
  * - Submission, dispatch and cancellation cost O(log n) in the number of ready
  *   requests; hazard detection costs O(k) in the outstanding requests of the same
  *   descriptor, and nothing for reads when the descriptor has no writes outstanding.
@@ -329,7 +331,11 @@ export class Engine {
 
   #dispatch(req: Request): void {
     const lane = req.lane as Lane;
-    if (lane.verifiedEpoch !== this.#epoch) {
+    // Writes and barriers confirm the descriptor's identity whenever user code may have
+    // run since the last check: they must never land in a file that took over the
+    // number. Reads rely on the check made when the lane was created (once per burst),
+    // which keeps an fstat off the read path; see the design notes.
+    if (req.op !== OP_READ && lane.verifiedEpoch !== this.#epoch) {
       const facts = statFd(this.backend, lane.fd);
       if (facts instanceof Error || facts.dev !== lane.dev || facts.ino !== lane.ino) {
         // Closed behind our back, perhaps reopened as another file: never touch it.
