@@ -20,6 +20,27 @@ for (const [name, value] of Object.entries(errnoConstants)) {
 }
 const systemErrors = getSystemErrorMap();
 
+/** glibc's text for the errno values libuv's table leaves out. */
+const MISSING_TEXT: Readonly<Record<string, string>> = {
+  EBADMSG: 'Bad message',
+  ECHILD: 'No child processes',
+  EDEADLK: 'Resource deadlock avoided',
+  EDOM: 'Numerical argument out of domain',
+  EDQUOT: 'Disk quota exceeded',
+  EIDRM: 'Identifier removed',
+  EINPROGRESS: 'Operation now in progress',
+  EMULTIHOP: 'Multihop attempted',
+  ENETRESET: 'Network dropped connection on reset',
+  ENOEXEC: 'Exec format error',
+  ENOLCK: 'No locks available',
+  ENOLINK: 'Link has been severed',
+  ENOMSG: 'No message of desired type',
+  ENOSR: 'Out of streams resources',
+  ENOSTR: 'Device not a stream',
+  ESTALE: 'Stale file handle',
+  ETIME: 'Timer expired',
+};
+
 /** The symbolic name of a positive errno value ('EBADF'), or `E${n}` when the platform has none. */
 export function errnoName(code: number): string {
   return nameOf.get(code) ?? `E${code}`;
@@ -47,11 +68,13 @@ export function errnoOf(err: NodeJS.ErrnoException): number {
  */
 export function strerror(code: number): string {
   if (code === 0) return 'Success';
-  if (!Number.isInteger(code)) return `Unknown error ${String(code)}`;
+  const name = Number.isInteger(code) && code > 0 ? nameOf.get(code) : undefined;
+  if (name === undefined) return `Unknown error ${String(code)}`;
+  const missing = MISSING_TEXT[name];
+  if (missing !== undefined) return missing;
   // libuv numbers errors as the negated errno on POSIX systems.
-  const entry = systemErrors.get(-Math.abs(code));
-  if (entry === undefined || !nameOf.has(Math.abs(code))) return `Unknown error ${code}`;
-  const text = entry[1];
+  const text = systemErrors.get(-code)?.[1];
+  if (text === undefined) return `Unknown error ${code}`;
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 

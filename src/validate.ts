@@ -50,7 +50,7 @@ export function readField(obj: Record<string, unknown>, key: string, name: strin
   try {
     return obj[key];
   } catch (cause) {
-    const err = new TypeError(`The "${name}" property could not be read: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    const err = new TypeError(`The "${name}" property could not be read: ${typeof (cause as { message?: unknown } | null)?.message === 'string' ? (cause as { message: string }).message : String(cause)}`, { cause });
     throw Object.assign(err, { code: 'ERR_INVALID_ARG_TYPE' });
   }
 }

@@ -72,7 +72,9 @@ function fail(cb: IoCallback, err: unknown): void {
 
 /** Turns whatever fs threw into something with a `code` the engine can map to an errno. */
 function asSystemError(err: unknown): NodeJS.ErrnoException {
-  if (err instanceof Error) {
+  // Duck-typed, not instanceof: errors thrown by Node's own fs come from the main realm,
+  // which is not this module's realm under vm contexts (and jest).
+  if (typeof err === 'object' && err !== null && typeof (err as { message?: unknown }).message === 'string') {
     const e = err as NodeJS.ErrnoException;
     // fs rejects fd -1 and other impossible descriptors with ERR_OUT_OF_RANGE before the
     // kernel sees them; the kernel would have said EBADF.

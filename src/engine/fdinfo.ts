@@ -6,6 +6,7 @@
  *
  * Everything here goes through the backend, so only dispatch.ts touches node:fs.
  */
+import { errnoOf } from '../errors';
 import type { FsBackend } from './dispatch';
 import { O_APPEND } from './dispatch';
 
@@ -19,14 +20,14 @@ export interface FdFacts {
 /**
  * fstat `fd` through the backend.
  *
- * @returns the facts, or the Node system error fstat threw (EBADF for a descriptor
- * that is not open).
+ * @returns the facts, or the positive errno fstat failed with (EBADF for a
+ * descriptor that is not open).
  */
-export function statFd(backend: FsBackend, fd: number): FdFacts | NodeJS.ErrnoException {
+export function statFd(backend: FsBackend, fd: number): FdFacts | number {
   try {
     return backend.fstat(fd);
   } catch (err) {
-    return err as NodeJS.ErrnoException;
+    return errnoOf(err as NodeJS.ErrnoException);
   }
 }
 

@@ -140,7 +140,7 @@ export class Engine {
     if (existing !== undefined) return existing;
     if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) return EBADF;
     const facts = statFd(this.backend, fd);
-    if (facts instanceof Error) return errnoOf(facts);
+    if (typeof facts === 'number') return facts;
     const lane = new Lane(fd, facts);
     lane.verifiedEpoch = this.#epoch;
     return lane;
@@ -249,7 +249,7 @@ export class Engine {
         // If the number was closed and reused behind our back, the file it names now is
         // someone else's: refuse rather than close it.
         const facts = statFd(this.backend, fd);
-        if (facts instanceof Error || facts.dev !== lane.dev || facts.ino !== lane.ino) return done(EBADF);
+        if (typeof facts === 'number' || facts.dev !== lane.dev || facts.ino !== lane.ino) return done(EBADF);
         this.backend.close(fd, (err) => {
           this.#epoch++;
           done(err === null ? 0 : errnoOf(err));
@@ -337,7 +337,7 @@ export class Engine {
     // which keeps an fstat off the read path; see the design notes.
     if (req.op !== OP_READ && lane.verifiedEpoch !== this.#epoch) {
       const facts = statFd(this.backend, lane.fd);
-      if (facts instanceof Error || facts.dev !== lane.dev || facts.ino !== lane.ino) {
+      if (typeof facts === 'number' || facts.dev !== lane.dev || facts.ino !== lane.ino) {
         // Closed behind our back, perhaps reopened as another file: never touch it.
         this.#complete(req, EBADF, -1);
         return;
