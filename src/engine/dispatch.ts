@@ -12,7 +12,8 @@
  *   in chunks until a chunk comes back short.
  * - a zero-length `fs.read` answers without a system call (so a bad descriptor is not
  *   reported); zero-length reads go through `readv` with one empty buffer instead,
- *   which does reach the kernel.
+ *   which does reach the kernel. Zero-length writes go through `writev` the same way,
+ *   because `fs.write` refuses the null buffer such a request may carry.
  *
  * Positions arrive already normalised by the engine: a number, or `null` for "no
  * position" (non-seekable descriptors). Only `read` accepts a bigint, because only
@@ -127,6 +128,9 @@ export const nodeBackend: FsBackend = {
     }
   },
   write(fd, buf, length, position, cb) {
+    // A zero-length write may come with a null buffer, which fs.write refuses; one
+    // empty buffer through writev still reaches the kernel (EBADF on a read-only fd).
+    if (length === 0) return this.writev(fd, [EMPTY], position, cb);
     try {
       fs.write(fd, buf as NodeJS.ArrayBufferView, 0, length, position, cb);
     } catch (err) {
