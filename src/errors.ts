@@ -125,6 +125,15 @@ export function fail(code: number, syscall: string, detail: string): -1 {
 }
 
 /**
+ * The Promise-returning calls' form of {@link fail}: a Promise of -1 that sets errno
+ * when it resolves, not when the call returns (SPEC: "for calls that return a
+ * Promise it is set when the Promise resolves -1").
+ */
+export function failLater(code: number, syscall: string, detail: string): Promise<-1> {
+  return Promise.resolve().then(() => fail(code, syscall, detail));
+}
+
+/**
  * errno(3): the error number of the last failing call of this package.
  *
  * @returns the value set by the most recent call that returned -1 (or whose Promise

@@ -22,12 +22,11 @@
  *   non-seekable descriptor wait for everything earlier ("gated"). A barrier (fsync,
  *   fdatasync) is gated too, and reports the first failure of a write it covers.
  * - A descriptor is classified when it gets its first outstanding request (a lane).
- *   Before a write or a barrier is dispatched, the descriptor's identity (dev, ino)
- *   is confirmed whenever user code may have run since the last check, so a write
- *   never lands in a file that took over a number closed behind the engine's back:
- *   it fails with EBADF instead. Reads are checked once per burst (when the lane is
- *   created): an fstat per read would cost a third of the read path, and a read
- *   cannot damage the other file. aio_close is the way to close a busy descriptor.
+ *   Before a request is dispatched, the descriptor's identity (dev, ino) is
+ *   confirmed whenever user code may have run since the last check, so no request
+ *   runs against a number that was closed and reused behind the engine's back: it
+ *   fails with EBADF instead. (The check is one fstat per dispatch at steady state;
+ *   checks made in the same engine entry are shared.)
  * - Submission, dispatch and cancellation cost O(log n) in the number of ready
  *   requests; hazard detection costs O(k) in the outstanding requests of the same
  *   descriptor, and nothing for reads when the descriptor has no writes outstanding.
@@ -110,6 +109,8 @@ export class Engine {
   #epoch = 0;
   #deferred: Array<() => void> = [];
   #flushScheduled = false;
+  /** True while a thread-pool completion is being handled: the event loop called us, no library call is on the stack. */
+  #inCompletion = false;
 
   /** A snapshot of the counts. */
   get counters(): EngineCounters {
@@ -274,6 +275,28 @@ export class Engine {
     }
   }
 
+  /**
+   * Runs `fn` as soon as the rules allow: at once when called while a thread-pool
+   * completion is being handled (the event loop called the engine; no call of the
+   * library is on the stack) and nothing deferred is waiting ahead of it; otherwise
+   * through {@link defer}. Either way never inside a call of the library, and in
+   * completion order. A function that throws surfaces as an uncaught exception
+   * without disturbing the engine.
+   */
+  notify(fn: () => void): void {
+    if (!this.#inCompletion || this.#deferred.length > 0) {
+      this.defer(fn);
+      return;
+    }
+    try {
+      fn();
+    } catch (err) {
+      process.nextTick(() => {
+        throw err;
+      });
+    }
+  }
+
   readonly #flush = (): void => {
     this.#flushScheduled = false;
     const batch = this.#deferred;
@@ -331,11 +354,9 @@ export class Engine {
 
   #dispatch(req: Request): void {
     const lane = req.lane as Lane;
-    // Writes and barriers confirm the descriptor's identity whenever user code may have
-    // run since the last check: they must never land in a file that took over the
-    // number. Reads rely on the check made when the lane was created (once per burst),
-    // which keeps an fstat off the read path; see the design notes.
-    if (req.op !== OP_READ && lane.verifiedEpoch !== this.#epoch) {
+    // Confirm the descriptor's identity whenever user code may have run since the last
+    // check: no request may run against a number that now names another file.
+    if (lane.verifiedEpoch !== this.#epoch) {
       const facts = statFd(this.backend, lane.fd);
       if (typeof facts === 'number' || facts.dev !== lane.dev || facts.ino !== lane.ino) {
         // Closed behind our back, perhaps reopened as another file: never touch it.
@@ -380,7 +401,12 @@ export class Engine {
     (req.lane as Lane).inFlight--;
     let error = err === null ? 0 : errnoOf(err);
     if (req.coveredError !== 0) error = req.coveredError;
-    this.#complete(req, error, bytes);
+    this.#inCompletion = true;
+    try {
+      this.#complete(req, error, bytes);
+    } finally {
+      this.#inCompletion = false;
+    }
     this.#pump();
   }
 

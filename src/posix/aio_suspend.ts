@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { requestOf, type Aiocb } from '../aiocb';
 import { EAGAIN, EINTR, EINVAL } from '../constants';
-import { fail, invalidArgType, rangeRule } from '../errors';
+import { fail, failLater, invalidArgType, rangeRule } from '../errors';
 import type { Request } from '../engine/request';
 import { readField } from '../validate';
 
@@ -80,11 +80,11 @@ function suspend(list: unknown, nent: unknown, timeout: unknown, signalIn: unkno
   let ms: number | null = null;
   if (timeout !== undefined && timeout !== null) {
     const t = readTimespec(timeout, 'timeout');
-    if (typeof t === 'string') return Promise.resolve(fail(EINVAL, 'aio_suspend', t));
+    if (typeof t === 'string') return failLater(EINVAL, 'aio_suspend', t);
     ms = t;
   }
   if (!Number.isInteger(nent) || nent < 0 || nent > list.length) {
-    return Promise.resolve(fail(EINVAL, 'aio_suspend', rangeRule('nent', `an integer >= 0 && <= ${list.length} (the length of list)`, nent)));
+    return failLater(EINVAL, 'aio_suspend', rangeRule('nent', `an integer >= 0 && <= ${list.length} (the length of list)`, nent));
   }
   const pending: Request[] = [];
   for (let i = 0; i < nent; i++) {
@@ -97,8 +97,8 @@ function suspend(list: unknown, nent: unknown, timeout: unknown, signalIn: unkno
     pending.push(req);
   }
   if (pending.length === 0) return Promise.resolve(0);
-  if (signal?.aborted === true) return Promise.resolve(fail(EINTR, 'aio_suspend', 'the AbortSignal was aborted'));
-  if (ms === 0) return Promise.resolve(fail(EAGAIN, 'aio_suspend', 'no listed request completed before the timeout'));
+  if (signal?.aborted === true) return failLater(EINTR, 'aio_suspend', 'the AbortSignal was aborted');
+  if (ms === 0) return failLater(EAGAIN, 'aio_suspend', 'no listed request completed before the timeout');
   return new Promise<number>((resolve) => {
     let timer: NodeJS.Timeout | undefined;
     let settled = false;

@@ -1,6 +1,6 @@
-import { attach, inProgress, offsetRule, readRw, type Aiocb } from '../aiocb';
+import { attach, inProgress, offsetRule, readBlockSigevent, readRw, type Aiocb } from '../aiocb';
 import { EAGAIN, EINVAL, EIO, LIO_NOP, LIO_NOWAIT, LIO_READ, LIO_WAIT, LIO_WRITE } from '../constants';
-import { fail, invalidArgType, rangeRule } from '../errors';
+import { fail, failLater, invalidArgType, rangeRule } from '../errors';
 import { engine } from '../engine/queue';
 import { OP_READ, OP_WRITE, Request } from '../engine/request';
 import type { SigEvent } from '../aiocb';
@@ -14,6 +14,8 @@ interface Entry {
   /** null for LIO_NOP entries (skipped). */
   readonly op: typeof OP_READ | typeof OP_WRITE | null;
   readonly snap: ReturnType<typeof readRw> | null;
+  /** The entry's own notification. */
+  readonly sig: Notifier | null;
   /** The EINVAL rule the entry breaks, decided before anything is queued. */
   readonly invalid: string | null;
 }
@@ -61,10 +63,7 @@ export function lio_listio(mode: number, list: ReadonlyArray<Aiocb | null | unde
   if (typeof mode !== 'number') throw invalidArgType('mode', 'of type number', mode);
   if (mode !== LIO_WAIT && mode !== LIO_NOWAIT) return fail(EINVAL, 'lio_listio', rangeRule('mode', `LIO_WAIT (${LIO_WAIT}) or LIO_NOWAIT (${LIO_NOWAIT})`, mode));
   const wait = mode === LIO_WAIT;
-  const early = (code: number, why: string): number | Promise<number> => {
-    const r = fail(code, 'lio_listio', why);
-    return wait ? Promise.resolve(r) : r;
-  };
+  const early = (code: number, why: string): number | Promise<number> => (wait ? failLater(code, 'lio_listio', why) : fail(code, 'lio_listio', why));
   if (!Array.isArray(list)) throw invalidArgType('list', 'an instance of Array', list);
   if (typeof nent !== 'number') throw invalidArgType('nent', 'of type number', nent);
   const eng = engine();
@@ -82,11 +81,20 @@ export function lio_listio(mode: number, list: ReadonlyArray<Aiocb | null | unde
     if (opcode !== undefined && typeof opcode !== 'number') throw invalidArgType(`${name}.aio_lio_opcode`, 'of type number', opcode);
     if (opcode === LIO_NOP || opcode === undefined) continue;
     if (opcode !== LIO_READ && opcode !== LIO_WRITE) {
-      entries.push({ block, index: i, op: null, snap: null, invalid: rangeRule(`${name}.aio_lio_opcode`, 'LIO_READ, LIO_WRITE or LIO_NOP', opcode) });
+      // It fails on its own, and is notified like any other entry.
+      const sev = readBlockSigevent(block as Record<string, unknown>, name);
+      entries.push({
+        block,
+        index: i,
+        op: null,
+        snap: null,
+        sig: typeof sev === 'string' ? null : sev,
+        invalid: rangeRule(`${name}.aio_lio_opcode`, 'LIO_READ, LIO_WRITE or LIO_NOP', opcode),
+      });
       continue;
     }
     const snap = readRw(block, name);
-    entries.push({ block, index: i, op: opcode === LIO_READ ? OP_READ : OP_WRITE, snap, invalid: snap.invalid });
+    entries.push({ block, index: i, op: opcode === LIO_READ ? OP_READ : OP_WRITE, snap, sig: snap.sig, invalid: snap.invalid });
   }
   let listSig: Notifier | null = null;
   if (!wait) {
@@ -123,7 +131,7 @@ export function lio_listio(mode: number, list: ReadonlyArray<Aiocb | null | unde
     seen.add(e.block);
     const op = e.op ?? OP_READ;
     const snap = e.snap;
-    const sigOf = snap?.sig ?? null;
+    const sigOf = e.sig;
     const make = (): Request =>
       new Request(op, snap?.fd ?? -1, snap?.pos ?? 0, snap?.buf ?? null, null, snap?.len ?? 0, snap?.prio ?? 0, posixDone, ownerFor(sigOf, group));
     let rule = e.invalid;

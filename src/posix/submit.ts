@@ -37,11 +37,11 @@ export class ListGroup {
   }
 }
 
-/** The done hook of every POSIX request: deliver its notification later, then count it in its list. */
+/** The done hook of every POSIX request: deliver its notification (never inside a library call), then count it in its list. */
 export function posixDone(req: Request): void {
   const owner = req.owner as PosixOwner;
   const sig = owner.sig;
-  if (sig !== null) engine().defer(() => deliver(sig));
+  if (sig !== null) engine().notify(() => deliver(sig));
   owner.group?.entryDone(req.error);
 }
 
