@@ -36,9 +36,13 @@ export async function main(opts: { dir?: string; log?: (line: string) => void } 
     // That spin never ends on Node: completions are delivered by the event loop,
     // which cannot turn while this single thread spins, so aio_error's answer can
     // never change. aio_suspend returns the thread to the event loop until at
-    // least one listed request is done; loop until none is in progress.
-    while (list.some((cb) => aio_error(cb) === EINPROGRESS)) {
-      await aio_suspend(list, list.length);
+    // least one listed request is done. It returns at once while any listed
+    // request is already done, so list only those still in progress (C programs
+    // set finished entries to NULL), or this loop would spin on resolved Promises.
+    for (;;) {
+      const waiting = list.map((cb) => (aio_error(cb) === EINPROGRESS ? cb : null));
+      if (waiting.every((cb) => cb === null)) break;
+      await aio_suspend(waiting, waiting.length);
     }
 
     const statuses = list.map((cb) => aio_error(cb));
