@@ -34,6 +34,8 @@ interface FileOp {
   req: Request | null;
   /** The reason our cancel function was called with while `req` was being canceled, or 0. */
   abortErr: number;
+  /** A cancel that came while a write chunk was in the thread pool: the rest is not written. */
+  declined: number;
 }
 
 function validateFd(fd: unknown): number {
@@ -59,7 +61,10 @@ function cancelFileOp(_aio: NngAio, arg: unknown, err: number): void {
   state.abortErr = err;
   // CANCELED: the done hook already ran and finished with `err`. Otherwise the request
   // is in the thread pool (or done): it keeps its real result.
-  if (engine().cancel(req) !== CANCELED) state.abortErr = 0;
+  if (engine().cancel(req) !== CANCELED) {
+    state.abortErr = 0;
+    state.declined = err;
+  }
 }
 
 /** Queues `req` on the engine for `fd`, or fails it at once (EBADF ...). */
@@ -103,7 +108,7 @@ function fileOp(op: Op, fd: number, offset: number | bigint, aio: NngAio): void 
   if (!offsetOk(offset)) return nng_aio_finish(aio, NNG_EINVAL);
   const eng = engine();
   if (!eng.hasRoom()) return nng_aio_finish(aio, NNG_EAGAIN);
-  const state: FileOp = { req: null, abortErr: 0 };
+  const state: FileOp = { req: null, abortErr: 0, declined: 0 };
   if (!nng_aio_defer(aio, cancelFileOp, state)) return;
 
   const isIo = op === OP_READ || op === OP_WRITE;
@@ -121,6 +126,8 @@ function fileOp(op: Op, fd: number, offset: number | bigint, aio: NngAio): void 
     if (done >= want) return nng_aio_finish(aio, 0, done);
     // A short write: queue the rest at once, so that "the whole iov or an error" holds.
     if (req.value === 0) return nng_aio_finish(aio, errnoToNng(EIO), done);
+    // Canceled (or timed out) while that chunk was in the thread pool: stop here.
+    if (state.declined !== 0) return nng_aio_finish(aio, state.declined, done);
     next();
   };
 
@@ -189,6 +196,10 @@ export function nng_file_read(fd: number, offset: number | bigint, aio: NngAio):
  * - other system errors as errnoToNng maps them.
  *
  * Throws as {@link nng_file_read}.
+ *
+ * Notes: a cancel or timeout that arrives while a chunk is in the thread pool lets
+ * that chunk finish; the rest is then not written, and the operation ends with the
+ * cancel's code and the bytes written so far.
  * @example
  * nng_aio_set_iov(aio, 1, [{ iov_buf: data, iov_len: data.length }]);
  * nng_file_write(fd, 0, aio);

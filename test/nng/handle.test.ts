@@ -473,8 +473,9 @@ describe('nng_aio_stop', () => {
     let resolvedAfterReturn: boolean | null = null;
     const aio = nng_aio_alloc(
       mustCall(() => {
+        if (nng_aio_result(aio) === NNG_ESTOPPED) return; // never resubmit after NNG_ESTOPPED
         void nng_aio_stop(aio).then(() => (resolvedAfterReturn = returned));
-        nng_sleep_aio(1, aio); // refused: stopped
+        nng_sleep_aio(1, aio); // refused: stopped, so one more callback with NNG_ESTOPPED
         returned = true;
       }, 2),
     );
