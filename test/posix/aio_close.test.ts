@@ -31,6 +31,7 @@ import {
   lio_listio,
 } from '../../src/index';
 import { engine } from '../../src/engine/queue';
+import { PENDING, settledNow } from '../helpers/aio';
 import { cleanup, tmpPath } from '../helpers/files';
 import { HeldBackend } from '../helpers/held-backend';
 import { flush, mustCall, sleep } from '../helpers/mustcall';
@@ -38,12 +39,6 @@ import { flush, mustCall, sleep } from '../helpers/mustcall';
 const FILE = 1000;
 const OTHER = 1001;
 const SOCK = 1002;
-
-const PENDING = Symbol('pending');
-
-function settledNow<T>(p: Promise<T>): Promise<T | typeof PENDING> {
-  return Promise.race([p, new Promise<typeof PENDING>((resolve) => setImmediate(() => resolve(PENDING)))]);
-}
 
 function readCb(fd: number, offset = 0, nbytes = 8): AioControlBlock {
   return new AioControlBlock({ aio_fildes: fd, aio_offset: offset, aio_buf: Buffer.alloc(nbytes), aio_nbytes: nbytes });

@@ -34,58 +34,15 @@ import {
   type SigInfo,
 } from '../../src/index';
 import { engine } from '../../src/engine/queue';
+import { dropHeld, expectFailure, expectNeverSubmitted, hold, settle } from '../helpers/aio';
 import { cleanup, fifo, tmpFile } from '../helpers/files';
 import { HeldBackend } from '../helpers/held-backend';
 import { flush, mustCall, mustNotCall } from '../helpers/mustcall';
-
-/** Waits until every listed block is no longer in progress. */
-async function settle(...cbs: Aiocb[]): Promise<void> {
-  for (const cb of cbs) {
-    while (aio_error(cb) === EINPROGRESS) expect(await aio_suspend([cb], 1)).toBe(0);
-  }
-}
-
-/** Asserts that `fn` returned -1 with errno `code`, and that lastError() names `field`. */
-function expectFailure(rc: number, code: number, field?: string): void {
-  expect(rc).toBe(-1);
-  expect(errno()).toBe(code);
-  const err = lastError();
-  expect(err).toBeInstanceOf(Error);
-  expect((err as NodeJS.ErrnoException).errno).toBe(code);
-  if (field !== undefined) expect(err?.message).toContain(field);
-}
-
-/** Asserts aio_error(cb) is -1/EINVAL: the block never carried an accepted request. */
-function expectNeverSubmitted(cb: Aiocb): void {
-  expect(aio_error(cb)).toBe(-1);
-  expect(errno()).toBe(EINVAL);
-}
 
 function fill(n: number, f: (i: number) => number): Buffer {
   const b = Buffer.alloc(n);
   for (let i = 0; i < n; i++) b[i] = f(i) & 0xff;
   return b;
-}
-
-let current: { held: HeldBackend; restore: () => void } | null = null;
-
-/** Installs a held backend on the process engine with in-flight cap `cap`. */
-function hold(cap: number, held: HeldBackend): HeldBackend {
-  current = { held, restore: held.use(cap) };
-  return held;
-}
-
-async function dropHeld(): Promise<void> {
-  if (current === null) return;
-  const { held, restore } = current;
-  current = null;
-  held.autoRelease = 0;
-  for (let i = 0; i < 50 && engine().outstanding > 0; i++) {
-    held.releaseAll();
-    await flush();
-  }
-  restore();
-  await flush();
 }
 
 describe('aio_read', () => {

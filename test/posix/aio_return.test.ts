@@ -27,37 +27,10 @@ import {
   type Aiocb,
 } from '../../src/index';
 import { engine } from '../../src/engine/queue';
+import { dropHeld, hold, settle } from '../helpers/aio';
 import { cleanup, fifo, tmpFile, track } from '../helpers/files';
 import { HeldBackend } from '../helpers/held-backend';
 import { flush, mustCall } from '../helpers/mustcall';
-
-/** Waits until every listed block is no longer in progress. */
-async function settle(...cbs: Aiocb[]): Promise<void> {
-  for (const cb of cbs) {
-    while (aio_error(cb) === EINPROGRESS) expect(await aio_suspend([cb], 1)).toBe(0);
-  }
-}
-
-let current: { held: HeldBackend; restore: () => void } | null = null;
-
-/** Installs a held backend on the process engine with in-flight cap `cap`. */
-function hold(cap: number, held: HeldBackend): HeldBackend {
-  current = { held, restore: held.use(cap) };
-  return held;
-}
-
-async function dropHeld(): Promise<void> {
-  if (current === null) return;
-  const { held, restore } = current;
-  current = null;
-  held.autoRelease = 0;
-  for (let i = 0; i < 50 && engine().outstanding > 0; i++) {
-    held.releaseAll();
-    await flush();
-  }
-  restore();
-  await flush();
-}
 
 function expectEinval(rc: number): void {
   expect(rc).toBe(-1);

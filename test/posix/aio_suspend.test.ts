@@ -37,19 +37,13 @@ import {
 } from '../../src/index';
 import { requestOf } from '../../src/aiocb';
 import { engine } from '../../src/engine/queue';
+import { PENDING, settledNow } from '../helpers/aio';
 import { cleanup, fifo, tmpFile } from '../helpers/files';
 import { HeldBackend } from '../helpers/held-backend';
 import { flush, mustCall } from '../helpers/mustcall';
 
 const FILE = 1000;
 const OTHER = 1001;
-
-const PENDING = Symbol('pending');
-
-/** What `p` has settled to by the next event-loop turn, or PENDING. */
-function settledNow<T>(p: Promise<T>): Promise<T | typeof PENDING> {
-  return Promise.race([p, new Promise<typeof PENDING>((resolve) => setImmediate(() => resolve(PENDING)))]);
-}
 
 function readCb(fd: number, offset: number, nbytes: number): AioControlBlock {
   return new AioControlBlock({ aio_fildes: fd, aio_offset: offset, aio_buf: Buffer.alloc(nbytes), aio_nbytes: nbytes });

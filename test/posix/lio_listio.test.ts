@@ -41,6 +41,7 @@ import {
   type SigInfo,
 } from '../../src/index';
 import { engine } from '../../src/engine/queue';
+import { PENDING, settledNow } from '../helpers/aio';
 import { cleanup, tmpFile, track } from '../helpers/files';
 import { HeldBackend } from '../helpers/held-backend';
 import { flush, mustCall, mustNotCall } from '../helpers/mustcall';
@@ -48,12 +49,6 @@ import { flush, mustCall, mustNotCall } from '../helpers/mustcall';
 const FILE = 1000;
 const OTHER = 1002;
 const SOCK = 1001;
-
-const PENDING = Symbol('pending');
-
-function settledNow<T>(p: Promise<T>): Promise<T | typeof PENDING> {
-  return Promise.race([p, new Promise<typeof PENDING>((resolve) => setImmediate(() => resolve(PENDING)))]);
-}
 
 function entry(opcode: number, fd: number, offset: number, nbytes: number, fill = 0xaa, sigev?: SigEvent): AioControlBlock {
   const cb = new AioControlBlock({ aio_fildes: fd, aio_offset: offset, aio_buf: Buffer.alloc(nbytes, opcode === LIO_WRITE ? fill : 0), aio_nbytes: nbytes, aio_lio_opcode: opcode });
