@@ -43,6 +43,15 @@ export class Lane {
     this.seekable = facts.seekable;
   }
 
+  /**
+   * Whether the descriptor still names the file this lane was classified for, given
+   * a fresh fstat (or the errno it failed with): false once the number was closed,
+   * or closed and reused for another file.
+   */
+  names(facts: FdFacts | number): boolean {
+    return typeof facts !== 'number' && facts.dev === this.dev && facts.ino === this.ino;
+  }
+
   /** Appends `req` to the outstanding list. */
   add(req: Request): void {
     req.lane = this;

@@ -249,8 +249,7 @@ export class Engine {
       const finish = (): void => {
         // If the number was closed and reused behind our back, the file it names now is
         // someone else's: refuse rather than close it.
-        const facts = statFd(this.backend, fd);
-        if (typeof facts === 'number' || facts.dev !== lane.dev || facts.ino !== lane.ino) return done(EBADF);
+        if (!lane.names(statFd(this.backend, fd))) return done(EBADF);
         this.backend.close(fd, (err) => {
           this.#epoch++;
           done(err === null ? 0 : errnoOf(err));
@@ -357,8 +356,7 @@ export class Engine {
     // Confirm the descriptor's identity whenever user code may have run since the last
     // check: no request may run against a number that now names another file.
     if (lane.verifiedEpoch !== this.#epoch) {
-      const facts = statFd(this.backend, lane.fd);
-      if (typeof facts === 'number' || facts.dev !== lane.dev || facts.ino !== lane.ino) {
+      if (!lane.names(statFd(this.backend, lane.fd))) {
         // Closed behind our back, perhaps reopened as another file: never touch it.
         this.#complete(req, EBADF, -1);
         return;
