@@ -6,8 +6,8 @@
  *   {@link outOfRange});
  * - errors POSIX lists for the call: return -1 and set the module-wide errno
  *   ({@link fail}), which {@link errno} and {@link lastError} read;
- * - errors of the I/O itself: positive errno values through aio_error, carried by
- *   {@link AioError} on the Promise face.
+ * - errors of the I/O itself: positive errno values through aio_error and nng
+ *   results, and an {@link AioError} rejection on the Promise face ({@link systemError}).
  */
 import { getSystemErrorMap } from 'node:util';
 import { errnoConstants } from './constants';
@@ -81,9 +81,13 @@ export function strerror(code: number): string {
 const kBrand = Symbol.for('posix-aio.AioError');
 
 /**
- * A system error of this package, shaped like Node's: `code` ('EBADF'), positive
- * `errno` (as C and aio_error report it), `syscall`, and the message
- * `CODE: description, syscall`.
+ * A system error of this package, shaped like Node's: `code` ('EBADF'), `errno`,
+ * `syscall`, and the message `CODE: description, syscall`.
+ *
+ * The sign of `errno` follows the face: positive on the C faces (lastError(), as C
+ * and aio_error report it), negative on the Promise face, exactly as Node's own
+ * system errors (fs.promises rejects EBADF with errno -9). `code` is the same on
+ * both and is the stable way to identify an error.
  *
  * `instanceof AioError` holds across the ESM and CommonJS copies of the package (a
  * brand check on a global symbol).
@@ -92,7 +96,7 @@ export class AioError extends Error {
   override name = 'AioError';
   /** The errno name, e.g. 'EBADF'. */
   readonly code: string;
-  /** The errno value, positive, as aio_error returns it. */
+  /** The errno value: positive on the C faces, negative (Node's convention) on the Promise face. */
   readonly errno: number;
   /** The call that failed, e.g. 'aio_read' or 'read'. */
   readonly syscall: string;
@@ -112,6 +116,17 @@ export class AioError extends Error {
   static override [Symbol.hasInstance](value: unknown): boolean {
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[kBrand] === true;
   }
+}
+
+/**
+ * The Promise face's form of an I/O error: an {@link AioError} with Node's negative
+ * `errno`, so that it reads exactly like an fs.promises rejection
+ * (`{ code: 'EBADF', errno: -9, syscall: 'read' }`).
+ */
+export function systemError(errno: number, syscall: string): AioError {
+  const err = new AioError(errno, syscall);
+  (err as { errno: number }).errno = -errno;
+  return err;
 }
 
 /**

@@ -19,3 +19,7 @@ export { lio_listio } from './posix/lio_listio';
 export { aio_init, sysconf, type AioInit } from './posix/aio_init';
 export { aio_close } from './posix/aio_close';
 export * from './nng';
+export * as promises from './promises';
+export { AioFileHandle } from './promises';
+export { counters, type EngineCounters } from './engine/queue';
+export type { TraceContext } from './engine/trace';

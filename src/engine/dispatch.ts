@@ -194,3 +194,17 @@ export const nodeBackend: FsBackend = {
 };
 
 const FDINFO_BUF = Buffer.allocUnsafe(512);
+
+/**
+ * Opens `path` (for the Promise face's `open`), through the thread pool like any fs
+ * call. Resolves with the descriptor; rejects with Node's system error.
+ */
+export function openFile(path: string | URL | Buffer, flags: string | number, mode: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    try {
+      fs.open(path, flags, mode, (err, fd) => (err === null ? resolve(fd) : reject(err)));
+    } catch (err) {
+      reject(asSystemError(err));
+    }
+  });
+}

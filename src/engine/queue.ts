@@ -39,6 +39,7 @@ import { statFd, writesAppend } from './fdinfo';
 import { ReadyHeap } from './heap';
 import { Lane } from './lane';
 import { BLOCKED, DONE, IN_FLIGHT, OP_FDATASYNC, OP_FSYNC, OP_READ, OP_WRITE, READY, type Request } from './request';
+import { traceCancel, traceComplete, traceDispatch, traceEnqueue } from './trace';
 
 const { EBADF, ECANCELED, EOVERFLOW } = osConstants.errno;
 
@@ -75,6 +76,10 @@ export interface EngineCounters {
   readonly completed: number;
   /** Requests canceled while queued. */
   readonly canceled: number;
+  /** Requests that completed with an error other than ECANCELED. */
+  readonly failed: number;
+  /** Requests that shared a system call with an adjacent one (counted per request). */
+  readonly merged: number;
   /** Accepted and waiting (blocked or ready). */
   readonly queued: number;
   /** In the thread pool. */
@@ -99,6 +104,8 @@ export class Engine {
   submitted = 0;
   completed = 0;
   canceled = 0;
+  failed = 0;
+  merged = 0;
 
   readonly #heap = new ReadyHeap();
   readonly #lanes = new Map<number, Lane>();
@@ -118,6 +125,8 @@ export class Engine {
       submitted: this.submitted,
       completed: this.completed,
       canceled: this.canceled,
+      failed: this.failed,
+      merged: this.merged,
       queued: this.outstanding - this.inFlight,
       inFlight: this.inFlight,
     };
@@ -147,6 +156,11 @@ export class Engine {
     return lane;
   }
 
+  /** Requests accepted on `fd` and not yet complete (queued or in the thread pool). */
+  outstandingOn(fd: number): number {
+    return this.#lanes.get(fd)?.count ?? 0;
+  }
+
   /** Whether `fd` is open (and not being closed by aio_close). */
   isOpen(fd: number): boolean {
     return typeof this.laneFor(fd) !== 'number';
@@ -162,6 +176,7 @@ export class Engine {
   submit(req: Request, lane: Lane): void {
     req.seq = ++this.#seq;
     this.submitted++;
+    traceEnqueue(req);
     if (lane.seekable && req.op <= OP_WRITE && typeof req.pos === 'bigint' && req.pos > BigInt(Number.MAX_SAFE_INTEGER)) {
       // fs.write, fs.writev and fs.readv treat a bigint position as "current position"
       // on Node 20; only fs.read honours it. Past 2^53 there is no exact number either.
@@ -169,7 +184,7 @@ export class Engine {
     }
     this.outstanding++;
     if (lane.count === 0) this.#lanes.set(lane.fd, lane);
-    if (!lane.seekable || req.isBarrier) {
+    if (!lane.seekable || req.isBarrier || req.pos === null) {
       req.gated = true;
     } else if (req.op === OP_WRITE) {
       if (lane.appends === undefined) lane.appends = writesAppend(this.backend, lane.fd);
@@ -191,6 +206,7 @@ export class Engine {
   submitFailed(req: Request, error: number): void {
     req.seq = ++this.#seq;
     this.submitted++;
+    traceEnqueue(req);
     this.#completeUnqueued(req, error);
   }
 
@@ -364,6 +380,7 @@ export class Engine {
       lane.verifiedEpoch = this.#epoch;
     }
     req.state = IN_FLIGHT;
+    if (req.trace !== null) traceDispatch(req.trace);
     this.inFlight++;
     lane.inFlight++;
     const cb: IoCallback = (err, bytes) => this.#finish(req, err, bytes);
@@ -411,6 +428,7 @@ export class Engine {
   #cancelQueued(req: Request): void {
     if (req.state === READY) this.#heap.remove(req);
     this.canceled++;
+    if (req.trace !== null) traceCancel(req.trace);
     this.#complete(req, ECANCELED, -1);
   }
 
@@ -419,6 +437,7 @@ export class Engine {
     req.error = error;
     req.value = -1;
     this.completed++;
+    this.failed++;
     this.#report(req);
   }
 
@@ -452,20 +471,41 @@ export class Engine {
     }
     this.outstanding--;
     this.completed++;
+    if (error !== 0 && error !== ECANCELED) this.failed++;
     this.#report(req);
   }
 
   #report(req: Request): void {
-    const waiters = req.waiters;
-    if (waiters !== null) {
-      req.waiters = null;
-      for (const w of waiters) w(req);
-    }
-    req.onDone(req);
+    if (req.trace !== null) traceComplete(req, req.trace, report);
+    else report(req);
   }
+}
+
+/** Tells everyone who waits for `req`, then its face. */
+function report(req: Request): void {
+  const waiters = req.waiters;
+  if (waiters !== null) {
+    req.waiters = null;
+    for (const w of waiters) w(req);
+  }
+  req.onDone(req);
 }
 
 /** The process-wide engine (shared by the ESM and CommonJS copies of the package). */
 export function engine(): Engine {
   return (shared.engine ??= new Engine()) as Engine;
+}
+
+/**
+ * The queue's counts, as a snapshot: how many requests were submitted, are queued or
+ * in the thread pool, and how many completed, were canceled, failed or shared a
+ * system call with another (merged). Both faces count here: there is one queue.
+ *
+ * @example
+ * ```ts
+ * const { queued, inFlight } = counters();
+ * ```
+ */
+export function counters(): EngineCounters {
+  return engine().counters;
 }

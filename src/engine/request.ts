@@ -8,6 +8,7 @@
  * block may change afterwards without affecting the operation.
  */
 import type { Lane } from './lane';
+import type { TraceContext } from './trace';
 
 /** Operation codes. */
 export const OP_READ = 0;
@@ -29,6 +30,9 @@ export const IN_FLIGHT = 2;
 export const DONE = 3;
 export type State = typeof BLOCKED | typeof READY | typeof IN_FLIGHT | typeof DONE;
 
+/** The public face a request came from. */
+export type Face = 'posix' | 'nng' | 'promise';
+
 /** Called once, synchronously, when the request's status becomes final. */
 export type DoneHook = (req: Request) => void;
 
@@ -40,8 +44,13 @@ export type DoneHook = (req: Request) => void;
 export class Request {
   readonly op: Op;
   readonly fd: number;
-  /** Position as submitted (number or bigint); ignored on non-seekable descriptors. */
-  readonly pos: number | bigint;
+  /**
+   * Position as submitted (number or bigint); ignored on non-seekable descriptors.
+   * `null` means the descriptor's current file position (the Promise face's default):
+   * such a request is ordered after everything earlier on its descriptor, like I/O on
+   * a stream.
+   */
+  readonly pos: number | bigint | null;
   /** Single buffer, or null for fsync and vectored requests. */
   readonly buf: ArrayBufferView | null;
   /** Vectored buffers (each used whole), or null. */
@@ -64,6 +73,10 @@ export class Request {
   value = 0;
   /** Set by the face when the result has been retrieved (aio_return's once-only rule). */
   retrieved = false;
+  /** Which face submitted it, for tracing. */
+  face: Face = 'posix';
+  /** @internal the tracing context while someone listens (engine/trace.ts), else null. */
+  trace: TraceContext | null = null;
 
   /** @internal the lane (per-descriptor state) while outstanding. */
   lane: Lane | null = null;
@@ -86,7 +99,7 @@ export class Request {
   constructor(
     op: Op,
     fd: number,
-    pos: number | bigint,
+    pos: number | bigint | null,
     buf: ArrayBufferView | null,
     iov: readonly ArrayBufferView[] | null,
     len: number,

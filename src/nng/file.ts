@@ -134,6 +134,7 @@ function fileOp(op: Op, fd: number, offset: number | bigint, aio: NngAio): void 
   const next = (): void => {
     const bufs = isIo ? views(aio, done) : null;
     const req = new Request(op, fd, isIo ? advance(offset, done) : 0, null, bufs, bufs === null ? 0 : total(bufs), 0, onDone, aio);
+    req.face = 'nng';
     state.req = req;
     submit(req, fd);
   };

@@ -1,0 +1,132 @@
+/**
+ * Tracing through Node's `diagnostics_channel`, published only when someone listens.
+ *
+ * Plain channels, one event per stage of a request's life:
+ * `posix-aio:enqueue` (accepted), `posix-aio:dispatch` (handed to the thread pool),
+ * `posix-aio:cancel` (canceled while queued), `posix-aio:complete` (status final,
+ * whether it succeeded, failed or was canceled). Each event's message is the
+ * request's {@link TraceContext}: one object per request, the same at every stage, so
+ * a subscriber can correlate stages by identity or by `id`.
+ *
+ * One `TracingChannel` per operation (`posix-aio:read`, `posix-aio:write`,
+ * `posix-aio:fsync`, `posix-aio:fdatasync`), following undici's model: `start` and
+ * `end` bracket the enqueueing, `error` (failures only), `asyncStart` and `asyncEnd`
+ * bracket the completion's report to the face.
+ *
+ * A request gets a context only if someone subscribed to one of these channels before
+ * it was enqueued; otherwise tracing costs one check per request and nothing more.
+ * Times are `performance.now()` milliseconds.
+ */
+import { channel, tracingChannel } from 'node:diagnostics_channel';
+import { AioError } from '../errors';
+import { type Face, OP_NAMES, type Request } from './request';
+
+/** What a subscriber receives: one request's story so far. */
+export interface TraceContext {
+  /** The request's submission number (unique in the process). */
+  readonly id: number;
+  readonly op: (typeof OP_NAMES)[number];
+  readonly face: Face;
+  readonly fd: number;
+  /** The position as submitted: null for the current file position (Promise face) and for fsync. */
+  readonly position: number | bigint | null;
+  /** Bytes requested (0 for fsync). */
+  readonly nbytes: number;
+  /** 0 is the most urgent. */
+  readonly priority: number;
+  /** When it was accepted. */
+  readonly enqueuedAt: number;
+  /** When it was handed to the thread pool (absent if it never was). */
+  dispatchedAt?: number;
+  /** When its status became final. */
+  completedAt?: number;
+  /** dispatchedAt - enqueuedAt. */
+  queueWait?: number;
+  /** completedAt - dispatchedAt. */
+  serviceTime?: number;
+  /** Positive errno, 0 on success; set at completion. */
+  errno?: number;
+  /** Bytes transferred, or -1 on failure; set at completion. */
+  result?: number;
+  /** On failure only: the error, as TracingChannel's `error` event expects. */
+  error?: Error;
+  /** How many requests (this one included) shared its system call, when it was merged. */
+  merged?: number;
+}
+
+/** The plain channels, by stage. */
+export const channels = Object.freeze({
+  enqueue: channel('posix-aio:enqueue'),
+  dispatch: channel('posix-aio:dispatch'),
+  cancel: channel('posix-aio:cancel'),
+  complete: channel('posix-aio:complete'),
+});
+
+/** The tracing channels, indexed by op code. */
+const opChannels = OP_NAMES.map((name) => tracingChannel<unknown, TraceContext>(`posix-aio:${name}`));
+
+/** Whether anyone listens to any of the channels. */
+export function tracing(): boolean {
+  if (
+    channels.enqueue.hasSubscribers ||
+    channels.dispatch.hasSubscribers ||
+    channels.cancel.hasSubscribers ||
+    channels.complete.hasSubscribers
+  ) {
+    return true;
+  }
+  for (const tc of opChannels) if ((tc as unknown as { hasSubscribers: boolean }).hasSubscribers) return true;
+  return false;
+}
+
+/** Starts `req`'s trace if anyone listens: called once, when the engine accepts it. */
+export function traceEnqueue(req: Request): void {
+  if (!tracing()) return;
+  const ctx: TraceContext = {
+    id: req.seq,
+    op: OP_NAMES[req.op],
+    face: req.face,
+    fd: req.fd,
+    position: req.op <= 1 ? req.pos : null,
+    nbytes: req.len,
+    priority: req.prio,
+    enqueuedAt: performance.now(),
+  };
+  req.trace = ctx;
+  const tc = opChannels[req.op];
+  channels.enqueue.publish(ctx);
+  tc?.start.publish(ctx);
+  tc?.end.publish(ctx);
+}
+
+/** Records that `req` was handed to the thread pool. */
+export function traceDispatch(ctx: TraceContext): void {
+  ctx.dispatchedAt = performance.now();
+  ctx.queueWait = ctx.dispatchedAt - ctx.enqueuedAt;
+  channels.dispatch.publish(ctx);
+}
+
+/** Records that `req` was canceled while queued (its completion follows). */
+export function traceCancel(ctx: TraceContext): void {
+  channels.cancel.publish(ctx);
+}
+
+/** Records `req`'s final status, then runs `report` (the face's done hook) inside asyncStart/asyncEnd. */
+export function traceComplete(req: Request, ctx: TraceContext, report: (req: Request) => void): void {
+  ctx.completedAt = performance.now();
+  if (ctx.dispatchedAt !== undefined) ctx.serviceTime = ctx.completedAt - ctx.dispatchedAt;
+  ctx.errno = req.error;
+  ctx.result = req.value;
+  const tc = opChannels[req.op];
+  if (req.error !== 0) {
+    ctx.error = new AioError(req.error, ctx.op);
+    tc?.error.publish(ctx);
+  }
+  channels.complete.publish(ctx);
+  tc?.asyncStart.publish(ctx);
+  try {
+    report(req);
+  } finally {
+    tc?.asyncEnd.publish(ctx);
+  }
+}

@@ -1,0 +1,670 @@
+/**
+ * The idiomatic face: Promises with AbortSignal, timeout and priority options, on the
+ * same request queue as the POSIX and nng faces, with results shaped like
+ * `fs.promises` and errors shaped like Node's system errors.
+ *
+ * Design notes (the invariants, before any code):
+ *
+ * - Every call returns a Promise and never throws. Bad arguments reject with Node's
+ *   TypeError / RangeError (`ERR_INVALID_ARG_TYPE`, `ERR_OUT_OF_RANGE`) and queue
+ *   nothing; I/O errors reject with an {@link AioError} carrying Node's negative
+ *   `errno` (`EBADF: bad file descriptor, read`, errno -9, syscall 'read').
+ * - A request settles exactly once, after its status is final. Once its Promise has
+ *   settled the library never touches its buffers again.
+ * - Abort and timeout act on the queue. A request still waiting in the queue is
+ *   taken out and rejects at once: abort with an `AbortError` (`code 'ABORT_ERR'`,
+ *   `cause` = the signal's reason), timeout with `ETIMEDOUT`. A request already in the
+ *   thread pool cannot be taken back (libuv has no way to stop a running system
+ *   call), so it runs to completion and settles with its real result: the I/O
+ *   happened, and the Promise says so. An already aborted signal rejects before
+ *   anything is queued.
+ * - A signal gets at most one 'abort' listener from this face however many requests
+ *   share it (no MaxListenersExceededWarning with a signal shared by a batch); it is
+ *   removed when the last of those requests settles. A timeout is one timer per
+ *   request, cleared when it settles.
+ * - Unlike the C faces this face is not bounded by AIO_MAX: like fs.promises it
+ *   accepts whatever it is given, and the queue (not libuv) holds what waits, where
+ *   it stays cancelable.
+ * - `position` null (the default) means the descriptor's current file position, as
+ *   in fs: such a request is ordered after everything earlier on its descriptor.
+ *   A number or bigint is positional I/O, ordered only against overlapping requests.
+ *
+ * @packageDocumentation
+ */
+import { constants as osConstants } from 'node:os';
+import { AIO_PRIO_DELTA_MAX } from './constants';
+import { openFile } from './engine/dispatch';
+import { CANCELED, engine } from './engine/queue';
+import { DONE, OP_FDATASYNC, OP_FSYNC, OP_NAMES, OP_READ, OP_WRITE, type Op, Request } from './engine/request';
+import { type AioError, invalidArgType, outOfRange, systemError } from './errors';
+import { readField, validateArray, validateBuffer, validateInteger, validateObject } from './validate';
+
+const { ECANCELED, ETIMEDOUT } = osConstants.errno;
+const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+const MAX_TIMEOUT = 2 ** 31 - 1;
+const MAX_BIGINT_POSITION = 2n ** 63n - 1n;
+
+/** Options every request takes. */
+export interface RequestOptions {
+  /** Aborts the request while it is queued (see the notes on what cannot be taken back). */
+  signal?: AbortSignal | undefined;
+  /**
+   * Milliseconds the request may wait in the queue: still queued then, it is canceled
+   * and rejects with ETIMEDOUT. Between 0 and 2^31-1.
+   * @defaultValue no timeout
+   */
+  timeout?: number | undefined;
+  /**
+   * Lowers the request's priority, like aio_reqprio: 0 is the most urgent, up to
+   * AIO_PRIO_DELTA_MAX (20). Equal priorities run in submission order.
+   * @defaultValue 0
+   */
+  priority?: number | undefined;
+}
+
+/** Where and how much of a buffer to read into or write from. */
+export interface BufferOptions extends RequestOptions {
+  /** First byte of the buffer to use. @defaultValue 0 */
+  offset?: number | undefined;
+  /** Bytes to transfer. @defaultValue the rest of the buffer after `offset` */
+  length?: number | undefined;
+  /**
+   * File offset (number or bigint), or null (or -1) for the current file position.
+   * @defaultValue null
+   */
+  position?: number | bigint | null | undefined;
+}
+
+/** Options of readv and writev. */
+export interface VectorOptions extends RequestOptions {
+  /** File offset, or null (or -1) for the current file position. @defaultValue null */
+  position?: number | bigint | null | undefined;
+}
+
+/** What read resolves with, as fs.promises. */
+export interface ReadResult<T extends ArrayBufferView> {
+  bytesRead: number;
+  buffer: T;
+}
+
+/** What write resolves with, as fs.promises. */
+export interface WriteResult<T extends ArrayBufferView> {
+  bytesWritten: number;
+  buffer: T;
+}
+
+/** What readv resolves with, as fs.promises. */
+export interface ReadvResult<T extends ArrayBufferView> {
+  bytesRead: number;
+  buffers: T[];
+}
+
+/** What writev resolves with, as fs.promises. */
+export interface WritevResult<T extends ArrayBufferView> {
+  bytesWritten: number;
+  buffers: T[];
+}
+
+/** One operation of a {@link batch}. */
+export type BatchOp =
+  | ({ op: 'read' | 'write'; fd: number; buffer: ArrayBufferView } & Omit<BufferOptions, 'signal' | 'timeout'>)
+  | ({ op: 'readv' | 'writev'; fd: number; buffers: readonly ArrayBufferView[] } & Omit<VectorOptions, 'signal' | 'timeout'>)
+  | { op: 'fsync' | 'fdatasync'; fd: number; priority?: number | undefined };
+
+/** What each operation of a {@link batch} came to, in the shape of Promise.allSettled. */
+export type BatchResult =
+  | { status: 'fulfilled'; value: ReadResult<ArrayBufferView> | WriteResult<ArrayBufferView> | ReadvResult<ArrayBufferView> | WritevResult<ArrayBufferView> | undefined }
+  | { status: 'rejected'; reason: unknown };
+
+/** The rejection of an aborted request, shaped like Node core's. */
+class AbortError extends Error {
+  override name = 'AbortError';
+  readonly code = 'ABORT_ERR';
+  constructor(cause: unknown) {
+    super('The operation was aborted', { cause });
+  }
+}
+
+/** How a settled request's value is shaped. */
+const SHAPE_READ = 0;
+const SHAPE_WRITE = 1;
+const SHAPE_READV = 2;
+const SHAPE_WRITEV = 3;
+const SHAPE_NONE = 4;
+type Shape = typeof SHAPE_READ | typeof SHAPE_WRITE | typeof SHAPE_READV | typeof SHAPE_WRITEV | typeof SHAPE_NONE;
+
+/** A validated request, ready to queue. */
+interface Job {
+  op: Op;
+  fd: number;
+  pos: number | bigint | null;
+  buf: ArrayBufferView | null;
+  iov: readonly ArrayBufferView[] | null;
+  len: number;
+  priority: number;
+  shape: Shape;
+  /** What the result hands back: the caller's buffer or buffers. */
+  payload: unknown;
+}
+
+interface Control {
+  signal: AbortSignal | null;
+  timeout: number | undefined;
+  priority: number;
+}
+
+/** One queued request's Promise side. */
+class Pending {
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (reason: unknown) => void;
+  readonly shape: Shape;
+  readonly payload: unknown;
+  req: Request | null = null;
+  signal: AbortSignal | null = null;
+  timer: ReturnType<typeof setTimeout> | null = null;
+  /** The rejection a cancel of ours asked for (AbortError or ETIMEDOUT). */
+  why: unknown = null;
+
+  constructor(resolve: (value: unknown) => void, reject: (reason: unknown) => void, shape: Shape, payload: unknown) {
+    this.resolve = resolve;
+    this.reject = reject;
+    this.shape = shape;
+    this.payload = payload;
+  }
+
+  /** Cancels the request if it is still queued; a request in the thread pool keeps its real result. */
+  cancel(why: unknown): void {
+    const req = this.req;
+    if (req === null || req.state === DONE) return;
+    this.why = why;
+    if (engine().cancel(req) !== CANCELED) this.why = null;
+  }
+
+  readonly onTimeout = (): void => {
+    this.timer = null;
+    const req = this.req;
+    if (req !== null) this.cancel(systemError(ETIMEDOUT, OP_NAMES[req.op]));
+  };
+}
+
+/**
+ * The face's listeners: one per signal, shared by every pending request on it.
+ * Entries live only while a request on that signal is pending.
+ */
+const listeners = new Map<AbortSignal, { readonly pending: Set<Pending>; readonly onAbort: () => void }>();
+
+function watch(signal: AbortSignal, p: Pending): void {
+  let entry = listeners.get(signal);
+  if (entry === undefined) {
+    const pending = new Set<Pending>();
+    const onAbort = (): void => {
+      listeners.delete(signal);
+      // Cancel oldest first, as aio_cancel does for a descriptor.
+      for (const q of pending) q.cancel(new AbortError(signal.reason));
+    };
+    entry = { pending, onAbort };
+    listeners.set(signal, entry);
+    signal.addEventListener('abort', onAbort, { once: true });
+  }
+  entry.pending.add(p);
+  p.signal = signal;
+}
+
+function unwatch(p: Pending): void {
+  const signal = p.signal as AbortSignal;
+  p.signal = null;
+  const entry = listeners.get(signal);
+  if (entry === undefined) return;
+  entry.pending.delete(p);
+  if (entry.pending.size === 0) {
+    listeners.delete(signal);
+    signal.removeEventListener('abort', entry.onAbort);
+  }
+}
+
+/** The engine's done hook for this face: settles the Promise exactly once. */
+function settle(req: Request): void {
+  const p = req.owner as Pending;
+  if (p.timer !== null) {
+    clearTimeout(p.timer);
+    p.timer = null;
+  }
+  if (p.signal !== null) unwatch(p);
+  if (req.error !== 0) {
+    p.reject(req.error === ECANCELED && p.why !== null ? p.why : systemError(req.error, OP_NAMES[req.op]));
+    return;
+  }
+  const n = req.value;
+  switch (p.shape) {
+    case SHAPE_READ:
+      p.resolve({ bytesRead: n, buffer: p.payload });
+      break;
+    case SHAPE_WRITE:
+      p.resolve({ bytesWritten: n, buffer: p.payload });
+      break;
+    case SHAPE_READV:
+      p.resolve({ bytesRead: n, buffers: p.payload });
+      break;
+    case SHAPE_WRITEV:
+      p.resolve({ bytesWritten: n, buffers: p.payload });
+      break;
+    default:
+      p.resolve(undefined);
+  }
+}
+
+/** Queues a validated job; the Promise settles through {@link settle}. */
+function start(job: Job, ctl: Control): Promise<unknown> {
+  const signal = ctl.signal;
+  if (signal !== null && signal.aborted) return Promise.reject(new AbortError(signal.reason));
+  const eng = engine();
+  const lane = eng.laneFor(job.fd);
+  if (typeof lane === 'number') return Promise.reject(systemError(lane, OP_NAMES[job.op]));
+  return new Promise((resolve, reject) => {
+    const p = new Pending(resolve, reject, job.shape, job.payload);
+    const req = new Request(job.op, job.fd, job.pos, job.buf, job.iov, job.len, job.priority, settle, p);
+    req.face = 'promise';
+    p.req = req;
+    eng.submit(req, lane);
+    // Some requests complete inside submit (a position Node cannot address); they need no watch.
+    if (req.state === DONE) return;
+    if (signal !== null) watch(signal, p);
+    if (ctl.timeout !== undefined) p.timer = setTimeout(p.onTimeout, ctl.timeout);
+  });
+}
+
+/** Runs `build` (which validates) and queues its job; validation errors become rejections. */
+function run(build: () => [Job, Control]): Promise<never> {
+  let job: Job;
+  let ctl: Control;
+  try {
+    [job, ctl] = build();
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return start(job, ctl) as Promise<never>;
+}
+
+function validateFd(fd: unknown, name: string): number {
+  if (typeof fd !== 'number') throw invalidArgType(name, 'of type number', fd);
+  return fd;
+}
+
+function validatePriority(value: unknown, name: string): number {
+  return value === undefined ? 0 : validateInteger(value, name, 0, AIO_PRIO_DELTA_MAX);
+}
+
+function validatePosition(value: unknown, name: string): number | bigint | null {
+  if (value === undefined || value === null || value === -1) return null;
+  if (typeof value === 'bigint') {
+    if (value < 0n || value > MAX_BIGINT_POSITION) throw outOfRange(name, `>= 0n && <= ${MAX_BIGINT_POSITION}n`, value);
+    return value;
+  }
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number or bigint', value);
+  if (!Number.isSafeInteger(value) || value < 0) throw outOfRange(name, `-1 or an integer >= 0 && <= ${Number.MAX_SAFE_INTEGER}`, value);
+  return value;
+}
+
+function controlOf(options: unknown, name: string): [Record<string, unknown> | null, Control] {
+  if (options === undefined || options === null) return [null, { signal: null, timeout: undefined, priority: 0 }];
+  const o = validateObject(options, name);
+  const signal = readField(o, 'signal', `${name}.signal`);
+  if (signal !== undefined && !isAbortSignal(signal)) throw invalidArgType(`${name}.signal`, 'an instance of AbortSignal', signal);
+  const timeout = readField(o, 'timeout', `${name}.timeout`);
+  if (timeout !== undefined) {
+    if (typeof timeout !== 'number') throw invalidArgType(`${name}.timeout`, 'of type number', timeout);
+    if (!(timeout >= 0 && timeout <= MAX_TIMEOUT)) throw outOfRange(`${name}.timeout`, `>= 0 && <= ${MAX_TIMEOUT}`, timeout);
+  }
+  const priority = validatePriority(readField(o, 'priority', `${name}.priority`), `${name}.priority`);
+  return [o, { signal: signal === undefined ? null : (signal as AbortSignal), timeout: timeout as number | undefined, priority }];
+}
+
+function isAbortSignal(value: unknown): value is AbortSignal {
+  return typeof value === 'object' && value !== null && typeof (value as AbortSignal).aborted === 'boolean' && typeof (value as AbortSignal).addEventListener === 'function';
+}
+
+/** A request on one buffer: the view of `[offset, offset + length)` and its position. */
+function bufferJob(op: Op, shape: Shape, fd: unknown, buffer: unknown, o: Record<string, unknown> | null, name: string, priority: number): Job {
+  const f = validateFd(fd, 'fd');
+  const buf = validateBuffer(buffer, 'buffer');
+  const size = buf.byteLength;
+  const offsetIn = o === null ? undefined : readField(o, 'offset', `${name}.offset`);
+  const offset = offsetIn === undefined ? 0 : validateInteger(offsetIn, `${name}.offset`, 0, size);
+  const lengthIn = o === null ? undefined : readField(o, 'length', `${name}.length`);
+  const len = lengthIn === undefined ? size - offset : validateInteger(lengthIn, `${name}.length`, 0, size - offset);
+  const pos = validatePosition(o === null ? undefined : readField(o, 'position', `${name}.position`), `${name}.position`);
+  const view = offset === 0 && len === size ? buf : new Uint8Array(buf.buffer, buf.byteOffset + offset, len);
+  return { op, fd: f, pos, buf: view, iov: null, len, priority, shape, payload: buffer };
+}
+
+function vectorJob(op: Op, shape: Shape, fd: unknown, buffers: unknown, o: Record<string, unknown> | null, name: string, priority: number): Job {
+  const f = validateFd(fd, 'fd');
+  const list = validateArray(buffers, 'buffers');
+  const iov: ArrayBufferView[] = [];
+  let len = 0;
+  for (let i = 0; i < list.length; i++) {
+    const b = validateBuffer(list[i], `buffers[${i}]`);
+    iov.push(b);
+    len += b.byteLength;
+  }
+  const pos = validatePosition(o === null ? undefined : readField(o, 'position', `${name}.position`), `${name}.position`);
+  return { op, fd: f, pos, buf: null, iov, len, priority, shape, payload: buffers };
+}
+
+function syncJob(op: Op, fd: unknown, priority: number): Job {
+  return { op, fd: validateFd(fd, 'fd'), pos: 0, buf: null, iov: null, len: 0, priority, shape: SHAPE_NONE, payload: undefined };
+}
+
+/**
+ * Reads from `fd` into `buffer`, through the queue.
+ *
+ * @returns a Promise of `{ bytesRead, buffer }` (fewer bytes than asked at end of file).
+ *
+ * Errors (rejections):
+ * - AioError EBADF (`fd` not open), EISDIR, EINVAL, EIO ...: the system call's error,
+ *   with Node's negative errno and `syscall: 'read'`.
+ * - AbortError (`code 'ABORT_ERR'`): `signal` aborted while the request was queued.
+ * - AioError ETIMEDOUT: `timeout` expired while the request was queued.
+ * - AioError ECANCELED: aio_cancel or aio_close canceled it.
+ * - TypeError / RangeError: bad arguments; nothing was queued.
+ *
+ * Notes: `position` defaults to the current file position, as in fs. Abort and
+ * timeout cannot take back a request already in the thread pool: it settles with its
+ * real result.
+ *
+ * @example
+ * ```ts
+ * const { bytesRead } = await promises.read(fd, Buffer.alloc(4096), { position: 0, signal });
+ * ```
+ */
+export function read<T extends ArrayBufferView>(fd: number, buffer: T, options?: BufferOptions): Promise<ReadResult<T>> {
+  return run(() => {
+    const [o, ctl] = controlOf(options, 'options');
+    return [bufferJob(OP_READ, SHAPE_READ, fd, buffer, o, 'options', ctl.priority), ctl];
+  });
+}
+
+/**
+ * Writes `buffer` (or `[offset, offset + length)` of it) to `fd`, through the queue.
+ *
+ * @returns a Promise of `{ bytesWritten, buffer }`.
+ *
+ * Errors: as {@link read}, with `syscall: 'write'`; ENOSPC, EFBIG, EBADF on a
+ * descriptor not open for writing; EOVERFLOW for a bigint position past 2^53, which
+ * Node cannot address for writes.
+ *
+ * Notes: on an O_APPEND descriptor Linux ignores the position and appends.
+ *
+ * @example
+ * ```ts
+ * await promises.write(fd, Buffer.from('hello'), { position: 0 });
+ * ```
+ */
+export function write<T extends ArrayBufferView>(fd: number, buffer: T, options?: BufferOptions): Promise<WriteResult<T>> {
+  return run(() => {
+    const [o, ctl] = controlOf(options, 'options');
+    return [bufferJob(OP_WRITE, SHAPE_WRITE, fd, buffer, o, 'options', ctl.priority), ctl];
+  });
+}
+
+/**
+ * Reads from `fd` into `buffers` in order (scatter), as one request.
+ *
+ * @returns a Promise of `{ bytesRead, buffers }`.
+ *
+ * Errors: as {@link read}.
+ *
+ * @example
+ * ```ts
+ * const { bytesRead } = await promises.readv(fd, [header, body], { position: 0 });
+ * ```
+ */
+export function readv<T extends ArrayBufferView>(fd: number, buffers: readonly T[], options?: VectorOptions): Promise<ReadvResult<T>> {
+  return run(() => {
+    const [o, ctl] = controlOf(options, 'options');
+    return [vectorJob(OP_READ, SHAPE_READV, fd, buffers, o, 'options', ctl.priority), ctl];
+  });
+}
+
+/**
+ * Writes `buffers` to `fd` in order (gather), as one request.
+ *
+ * @returns a Promise of `{ bytesWritten, buffers }`.
+ *
+ * Errors: as {@link write}.
+ *
+ * @example
+ * ```ts
+ * await promises.writev(fd, [header, body], { position: 0 });
+ * ```
+ */
+export function writev<T extends ArrayBufferView>(fd: number, buffers: readonly T[], options?: VectorOptions): Promise<WritevResult<T>> {
+  return run(() => {
+    const [o, ctl] = controlOf(options, 'options');
+    return [vectorJob(OP_WRITE, SHAPE_WRITEV, fd, buffers, o, 'options', ctl.priority), ctl];
+  });
+}
+
+/**
+ * Flushes `fd` to stable storage once every request queued on it before this call
+ * has completed (a barrier, like aio_fsync with O_SYNC).
+ *
+ * @returns a Promise of undefined.
+ *
+ * Errors: EBADF; EINVAL on a pipe or socket; EIO ...; the first failure of a write
+ * it covers (as aio_fsync reports it); abort and timeout as {@link read}.
+ *
+ * @example
+ * ```ts
+ * await Promise.all([promises.write(fd, a, { position: 0 }), promises.fsync(fd)]);
+ * ```
+ */
+export function fsync(fd: number, options?: RequestOptions): Promise<void> {
+  return run(() => {
+    const [, ctl] = controlOf(options, 'options');
+    return [syncJob(OP_FSYNC, fd, ctl.priority), ctl];
+  });
+}
+
+/**
+ * As {@link fsync}, but flushes only what is needed to read the data back
+ * (fdatasync(2); aio_fsync with O_DSYNC).
+ *
+ * @returns a Promise of undefined.
+ *
+ * Errors: as {@link fsync}.
+ *
+ * @example
+ * ```ts
+ * await promises.fdatasync(fd);
+ * ```
+ */
+export function fdatasync(fd: number, options?: RequestOptions): Promise<void> {
+  return run(() => {
+    const [, ctl] = controlOf(options, 'options');
+    return [syncJob(OP_FDATASYNC, fd, ctl.priority), ctl];
+  });
+}
+
+const BATCH_OPS: Readonly<Record<string, readonly [Op, Shape] | undefined>> = {
+  read: [OP_READ, SHAPE_READ],
+  write: [OP_WRITE, SHAPE_WRITE],
+  readv: [OP_READ, SHAPE_READV],
+  writev: [OP_WRITE, SHAPE_WRITEV],
+  fsync: [OP_FSYNC, SHAPE_NONE],
+  fdatasync: [OP_FDATASYNC, SHAPE_NONE],
+};
+
+/**
+ * Queues several operations at once (lio_listio's idiomatic form) and waits for all.
+ * Every entry is validated before anything is queued: one malformed entry rejects
+ * the whole batch and queues nothing.
+ *
+ * @returns a Promise of one result per entry, in order, shaped like
+ * `Promise.allSettled`: `{ status: 'fulfilled', value }` with the value the single
+ * call would have given, or `{ status: 'rejected', reason }`.
+ *
+ * Errors: TypeError / RangeError for a malformed entry (the name says which, e.g.
+ * `ops[2].buffer`); an already aborted `signal` rejects with AbortError. Errors of
+ * single operations are in their results.
+ *
+ * Notes: `signal` and `timeout` apply to every entry; an entry's own `priority`
+ * overrides the batch's. Adjacent entries on one descriptor may share a system call
+ * (merging); results are the same as if they had not.
+ *
+ * @example
+ * ```ts
+ * const results = await promises.batch([
+ *   { op: 'read', fd, buffer: a, position: 0 },
+ *   { op: 'read', fd, buffer: b, position: 4096 },
+ * ]);
+ * ```
+ */
+export function batch(ops: readonly BatchOp[], options?: RequestOptions): Promise<BatchResult[]> {
+  let jobs: Job[];
+  let ctl: Control;
+  try {
+    const list = validateArray(ops, 'ops');
+    [, ctl] = controlOf(options, 'options');
+    jobs = [];
+    for (let i = 0; i < list.length; i++) {
+      const name = `ops[${i}]`;
+      if (!(i in list)) throw invalidArgType(name, 'of type object', undefined);
+      const o = validateObject(list[i], name);
+      const kind = readField(o, 'op', `${name}.op`);
+      const spec = typeof kind === 'string' ? BATCH_OPS[kind] : undefined;
+      if (spec === undefined) throw invalidArgType(`${name}.op`, `one of ${Object.keys(BATCH_OPS).map((k) => `'${k}'`).join(', ')}`, kind);
+      const prioIn = readField(o, 'priority', `${name}.priority`);
+      const priority = prioIn === undefined ? ctl.priority : validatePriority(prioIn, `${name}.priority`);
+      const fd = readField(o, 'fd', `${name}.fd`);
+      const [op, shape] = spec;
+      if (shape === SHAPE_NONE) jobs.push(syncJob(op, fd, priority));
+      else if (shape === SHAPE_READ || shape === SHAPE_WRITE) jobs.push(bufferJob(op, shape, fd, readField(o, 'buffer', `${name}.buffer`), o, name, priority));
+      else jobs.push(vectorJob(op, shape, fd, readField(o, 'buffers', `${name}.buffers`), o, name, priority));
+    }
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  if (ctl.signal !== null && ctl.signal.aborted) return Promise.reject(new AbortError(ctl.signal.reason));
+  return Promise.allSettled(jobs.map((job) => start(job, ctl))) as Promise<BatchResult[]>;
+}
+
+/**
+ * aio_close's Promise form: cancels the requests queued on `fd`, waits for those in
+ * the thread pool, then closes it. From the call on, new requests on `fd` fail with
+ * EBADF.
+ *
+ * @returns a Promise of undefined.
+ *
+ * Errors: AioError EBADF when `fd` is not open (or already being closed); close(2)'s
+ * own error otherwise.
+ *
+ * @example
+ * ```ts
+ * await promises.close(fd);
+ * ```
+ */
+export async function close(fd: number): Promise<void> {
+  const f = validateFd(fd, 'fd');
+  const err = await engine().close(f);
+  if (err !== 0) throw systemError(err, 'close');
+}
+
+/**
+ * A descriptor with the Promise face's calls as methods, like fs.promises' FileHandle.
+ * It owns its descriptor: {@link AioFileHandle.close} (or `await using`) closes it
+ * through the queue, after what is queued is canceled and what is in the thread pool
+ * has completed.
+ *
+ * @example
+ * ```ts
+ * await using fh = await promises.open(path, 'r');
+ * const { bytesRead } = await fh.read(Buffer.alloc(4096), { position: 0 });
+ * ```
+ */
+export class AioFileHandle {
+  #fd: number;
+  #closing: Promise<void> | null = null;
+
+  /** Wraps an open descriptor; the handle takes ownership of it. */
+  constructor(fd: number) {
+    this.#fd = validateInteger(fd, 'fd', 0, 0x7fffffff);
+  }
+
+  /** The descriptor, or -1 once the handle is closing or closed. */
+  get fd(): number {
+    return this.#closing === null ? this.#fd : -1;
+  }
+
+  /** {@link read} on this handle. */
+  read<T extends ArrayBufferView>(buffer: T, options?: BufferOptions): Promise<ReadResult<T>> {
+    return read(this.fd, buffer, options);
+  }
+
+  /** {@link write} on this handle. */
+  write<T extends ArrayBufferView>(buffer: T, options?: BufferOptions): Promise<WriteResult<T>> {
+    return write(this.fd, buffer, options);
+  }
+
+  /** {@link readv} on this handle. */
+  readv<T extends ArrayBufferView>(buffers: readonly T[], options?: VectorOptions): Promise<ReadvResult<T>> {
+    return readv(this.fd, buffers, options);
+  }
+
+  /** {@link writev} on this handle. */
+  writev<T extends ArrayBufferView>(buffers: readonly T[], options?: VectorOptions): Promise<WritevResult<T>> {
+    return writev(this.fd, buffers, options);
+  }
+
+  /** {@link fsync} on this handle. */
+  sync(options?: RequestOptions): Promise<void> {
+    return fsync(this.fd, options);
+  }
+
+  /** {@link fdatasync} on this handle. */
+  datasync(options?: RequestOptions): Promise<void> {
+    return fdatasync(this.fd, options);
+  }
+
+  /**
+   * Closes the descriptor ({@link close}). Calling it again returns the same Promise.
+   * Requests made on the handle afterwards reject with EBADF.
+   */
+  close(): Promise<void> {
+    return (this.#closing ??= close(this.#fd));
+  }
+
+  /** Closes the handle at the end of an `await using` block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  [INSPECT](): string {
+    const eng = engine();
+    const state = this.#closing !== null ? 'closed' : 'open';
+    return `AioFileHandle { fd: ${this.#fd}, state: '${state}', outstanding: ${this.#closing !== null ? 0 : eng.outstandingOn(this.#fd)} }`;
+  }
+}
+
+/**
+ * Opens `path` through the thread pool and wraps the descriptor in an
+ * {@link AioFileHandle}.
+ *
+ * @returns a Promise of the handle.
+ *
+ * Errors: Node's own system errors of open(2) (ENOENT, EACCES, EISDIR ...).
+ *
+ * @example
+ * ```ts
+ * const fh = await promises.open('/tmp/data', 'r+');
+ * ```
+ */
+export async function open(path: string | Buffer | URL, flags: string | number = 'r', mode = 0o666): Promise<AioFileHandle> {
+  if (typeof path !== 'string' && !Buffer.isBuffer(path) && !(path instanceof URL)) {
+    throw invalidArgType('path', 'of type string or an instance of Buffer or URL', path);
+  }
+  if (typeof flags !== 'string' && typeof flags !== 'number') throw invalidArgType('flags', 'of type string or number', flags);
+  validateInteger(mode, 'mode', 0, 0o7777);
+  return new AioFileHandle(await openFile(path, flags, mode));
+}
+
