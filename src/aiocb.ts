@@ -9,8 +9,8 @@
  * with it.
  */
 import { AIO_PRIO_DELTA_MAX, LIO_NOP, SIGEV_NONE } from './constants';
-import { invalidArgType, outOfRange, rangeRule } from './errors';
-import type { Request } from './engine/request';
+import { errnoName, invalidArgType, outOfRange, rangeRule } from './errors';
+import { IN_FLIGHT, type Request } from './engine/request';
 import { type Notifier, readSigevent } from './sigevent';
 import { readField, validateObject } from './validate';
 
@@ -79,7 +79,8 @@ export class AioControlBlock implements AiocbFields {
   /** Shows the fields and the status, as `util.inspect` and `console.log` print them. */
   [Symbol.for('nodejs.util.inspect.custom')](): object {
     const req = registry.get(this);
-    const status = req === undefined ? 'unsubmitted' : req.pending ? 'in progress' : req.error === 0 ? 'done' : `failed (${req.error})`;
+    const status =
+      req === undefined ? 'unsubmitted' : req.state === IN_FLIGHT ? 'in progress (in the thread pool)' : req.pending ? 'in progress (queued)' : req.error === 0 ? 'done' : `failed (${errnoName(req.error)})`;
     return {
       aio_fildes: this.aio_fildes,
       aio_offset: this.aio_offset,

@@ -16,8 +16,12 @@
  * A request gets a context only if someone subscribed to one of these channels before
  * it was enqueued; otherwise tracing costs one check per request and nothing more.
  * Times are `performance.now()` milliseconds.
+ *
+ * `NODE_DEBUG=posix-aio` logs the same stages to stderr, one line each, through
+ * `util.debuglog` (read once, at load, as Node does).
  */
 import { channel, tracingChannel } from 'node:diagnostics_channel';
+import { debuglog } from 'node:util';
 import { AioError } from '../errors';
 import { type Face, OP_NAMES, type Request } from './request';
 
@@ -65,9 +69,25 @@ export const channels = Object.freeze({
 /** The tracing channels, indexed by op code. */
 const opChannels = OP_NAMES.map((name) => tracingChannel<unknown, TraceContext>(`posix-aio:${name}`));
 
-/** Whether anyone listens to any of the channels. */
+const debug = debuglog('posix-aio');
+/** Fixed at load: whether NODE_DEBUG names this package. */
+const debugging = debug.enabled;
+
+function log(stage: string, ctx: TraceContext): void {
+  const pos = ctx.position === null ? '' : ` at ${String(ctx.position)}`;
+  let tail = '';
+  if (ctx.queueWait !== undefined && stage === 'dispatch') tail = ` after ${ctx.queueWait.toFixed(3)} ms queued`;
+  if (stage === 'complete') {
+    tail = ` -> ${ctx.errno === 0 ? `${String(ctx.result)} bytes` : (ctx.error?.message ?? String(ctx.errno))}`;
+    if (ctx.serviceTime !== undefined) tail += ` in ${ctx.serviceTime.toFixed(3)} ms`;
+  }
+  debug('%s #%d %s fd %d%s, %d bytes, prio %d (%s)%s', stage, ctx.id, ctx.op, ctx.fd, pos, ctx.nbytes, ctx.priority, ctx.face, tail);
+}
+
+/** Whether anyone listens to any of the channels (or NODE_DEBUG asks for the log). */
 export function tracing(): boolean {
   if (
+    debugging ||
     channels.enqueue.hasSubscribers ||
     channels.dispatch.hasSubscribers ||
     channels.cancel.hasSubscribers ||
@@ -94,6 +114,7 @@ export function traceEnqueue(req: Request): void {
   };
   req.trace = ctx;
   const tc = opChannels[req.op];
+  if (debugging) log('enqueue', ctx);
   channels.enqueue.publish(ctx);
   tc?.start.publish(ctx);
   tc?.end.publish(ctx);
@@ -103,11 +124,13 @@ export function traceEnqueue(req: Request): void {
 export function traceDispatch(ctx: TraceContext): void {
   ctx.dispatchedAt = performance.now();
   ctx.queueWait = ctx.dispatchedAt - ctx.enqueuedAt;
+  if (debugging) log('dispatch', ctx);
   channels.dispatch.publish(ctx);
 }
 
 /** Records that `req` was canceled while queued (its completion follows). */
 export function traceCancel(ctx: TraceContext): void {
+  if (debugging) log('cancel', ctx);
   channels.cancel.publish(ctx);
 }
 
@@ -122,6 +145,7 @@ export function traceComplete(req: Request, ctx: TraceContext, report: (req: Req
     ctx.error = new AioError(req.error, ctx.op);
     tc?.error.publish(ctx);
   }
+  if (debugging) log('complete', ctx);
   channels.complete.publish(ctx);
   tc?.asyncStart.publish(ctx);
   try {

@@ -140,6 +140,19 @@ export class NngAio {
     this.#arg = arg;
   }
 
+  /** Shows the handle's state, as `util.inspect` and `console.log` print it. */
+  [Symbol.for('nodejs.util.inspect.custom')](): object {
+    const op = ['idle', 'begun', 'active', 'finished'][this.#op] ?? 'unknown';
+    return {
+      state: this.#free === FREED ? 'freed' : this.#stopped ? `stopped (${op})` : op,
+      result: this.#result,
+      count: this.#count,
+      timeout: this.#useExpire ? `expires at ${this.#expire}` : this.#timeout,
+      iov: this.#iov.length,
+      inCallback: this.#inCallback,
+    };
+  }
+
   // ---- checks -------------------------------------------------------------
 
   /** @internal throws when the handle has been freed (see the design notes). */
