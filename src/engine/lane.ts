@@ -29,6 +29,14 @@ export class Lane {
   inFlight = 0;
   /** Outstanding barriers (fsync, fdatasync), oldest first. */
   readonly barriers: Request[] = [];
+  /**
+   * Ready positional requests by op (read 0, write 1), indexed by first byte and by
+   * the byte after their last, so that dispatch finds adjacent ones in O(1) to merge.
+   * Created on first use. When two ready requests start (or end) at the same byte,
+   * only the first is indexed: the other simply is not merged.
+   */
+  byStart: [Map<number, Request>, Map<number, Request>] | null = null;
+  byEnd: [Map<number, Request>, Map<number, Request>] | null = null;
   /** Engine epoch at which the descriptor's identity was last confirmed. */
   verifiedEpoch = -1;
   /** Set by aio_close: new requests on this descriptor fail as on a closed one. */
@@ -63,6 +71,37 @@ export class Lane {
     this.count++;
     if (req.op === OP_WRITE) this.writes++;
     if (req.isBarrier) this.barriers.push(req);
+  }
+
+  /** Lists a ready mergeable request in the merge index. */
+  index(req: Request): void {
+    const start = req.pos as number;
+    const op = req.op as 0 | 1;
+    const byStart = (this.byStart ??= [new Map(), new Map()])[op];
+    const byEnd = (this.byEnd ??= [new Map(), new Map()])[op];
+    if (byStart.has(start) || byEnd.has(start + req.len)) return;
+    byStart.set(start, req);
+    byEnd.set(start + req.len, req);
+    req.indexed = true;
+  }
+
+  /** Takes `req` out of the merge index (it is being dispatched or canceled). */
+  unindex(req: Request): void {
+    req.indexed = false;
+    const start = req.pos as number;
+    const op = req.op as 0 | 1;
+    (this.byStart as [Map<number, Request>, Map<number, Request>])[op].delete(start);
+    (this.byEnd as [Map<number, Request>, Map<number, Request>])[op].delete(start + req.len);
+  }
+
+  /** The indexed ready request of `op` that starts at `at`, if any. */
+  startingAt(op: number, at: number): Request | undefined {
+    return this.byStart?.[op as 0 | 1].get(at);
+  }
+
+  /** The indexed ready request of `op` that ends just before `at`, if any. */
+  endingAt(op: number, at: number): Request | undefined {
+    return this.byEnd?.[op as 0 | 1].get(at);
   }
 
   /** Removes `req` from the outstanding list. */

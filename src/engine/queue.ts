@@ -27,6 +27,13 @@
  *   runs against a number that was closed and reused behind the engine's back: it
  *   fails with EBADF instead. (The check is one fstat per dispatch at steady state;
  *   checks made in the same engine entry are shared.)
+ * - Merging: when a request is dispatched, ready requests of the same op whose byte
+ *   ranges continue its own without gap or overlap (positional, not gated) share its
+ *   system call, one readv/writev in one slot of the cap, up to `mergeMaxRequests`
+ *   requests and `mergeMaxBytes` bytes. Each still gets the result it would have had
+ *   alone: bytes are handed out in file order; a request the call did not reach (a
+ *   short transfer, or an error) runs alone afterwards in the same slot. Merged
+ *   requests complete in submission order.
  * - Submission, dispatch and cancellation cost O(log n) in the number of ready
  *   requests; hazard detection costs O(k) in the outstanding requests of the same
  *   descriptor, and nothing for reads when the descriptor has no writes outstanding.
@@ -61,6 +68,10 @@ export const DEFAULTS = Object.freeze({
   idleTime: 1,
   /** glibc's aio_num: the expected number of simultaneous requests (a sizing hint). */
   num: 64,
+  /** Most requests merged into one system call (1 turns merging off). */
+  mergeMaxRequests: 64,
+  /** Most bytes one merged system call transfers. */
+  mergeMaxBytes: 1 << 20,
 });
 
 /** What {@link Engine.cancel} found. */
@@ -96,11 +107,15 @@ export class Engine {
   listioMax: number = DEFAULTS.listioMax;
   idleTime: number = DEFAULTS.idleTime;
   num: number = DEFAULTS.num;
+  mergeMaxRequests: number = DEFAULTS.mergeMaxRequests;
+  mergeMaxBytes: number = DEFAULTS.mergeMaxBytes;
 
   /** Accepted and not yet complete. */
   outstanding = 0;
-  /** In the thread pool. */
+  /** Requests in the thread pool. */
   inFlight = 0;
+  /** System calls in the thread pool (a merged call carries several requests): what maxInFlight caps. */
+  #calls = 0;
   submitted = 0;
   completed = 0;
   canceled = 0;
@@ -194,6 +209,7 @@ export class Engine {
       this.#findHazards(req, lane, false);
     }
     lane.add(req);
+    req.mergeable = !req.gated && req.op <= OP_WRITE && typeof req.pos === 'number' && req.len > 0;
     if (req.gated ? lane.head === req : req.blockers === 0) this.#makeReady(req);
     this.#pump();
   }
@@ -357,10 +373,11 @@ export class Engine {
   #makeReady(req: Request): void {
     req.state = READY;
     this.#heap.push(req);
+    if (req.mergeable && this.mergeMaxRequests > 1) (req.lane as Lane).index(req);
   }
 
   #pump(): void {
-    while (this.inFlight < this.maxInFlight) {
+    while (this.#calls < this.maxInFlight) {
       const req = this.#heap.pop();
       if (req === undefined) return;
       this.#dispatch(req);
@@ -369,21 +386,39 @@ export class Engine {
 
   #dispatch(req: Request): void {
     const lane = req.lane as Lane;
+    if (req.indexed) lane.unindex(req);
     // Confirm the descriptor's identity whenever user code may have run since the last
     // check: no request may run against a number that now names another file.
-    if (lane.verifiedEpoch !== this.#epoch) {
-      if (!lane.names(statFd(this.backend, lane.fd))) {
-        // Closed behind our back, perhaps reopened as another file: never touch it.
-        this.#complete(req, EBADF, -1);
-        return;
-      }
-      lane.verifiedEpoch = this.#epoch;
+    if (!this.#verify(lane)) {
+      // Closed behind our back, perhaps reopened as another file: never touch it.
+      this.#complete(req, EBADF, -1);
+      return;
     }
+    this.#calls++;
+    const group = req.mergeable && lane.byStart !== null ? this.#gather(req, lane) : null;
+    if (group !== null) return this.#dispatchGroup(group, lane);
+    this.#start(req, lane);
+    this.#issue(req, lane, (err, bytes) => this.#finish(req, err === null ? 0 : errnoOf(err), bytes, true));
+  }
+
+  /** Whether `lane`'s descriptor still names its file (one fstat per engine entry). */
+  #verify(lane: Lane): boolean {
+    if (lane.verifiedEpoch === this.#epoch) return true;
+    if (!lane.names(statFd(this.backend, lane.fd))) return false;
+    lane.verifiedEpoch = this.#epoch;
+    return true;
+  }
+
+  /** Marks `req` as handed to the thread pool. */
+  #start(req: Request, lane: Lane): void {
     req.state = IN_FLIGHT;
     if (req.trace !== null) traceDispatch(req.trace);
     this.inFlight++;
     lane.inFlight++;
-    const cb: IoCallback = (err, bytes) => this.#finish(req, err, bytes);
+  }
+
+  /** Hands `req` alone to the backend. */
+  #issue(req: Request, lane: Lane, cb: IoCallback): void {
     const b = this.backend;
     const fd = lane.fd;
     let pos: number | bigint | null = null;
@@ -409,24 +444,147 @@ export class Engine {
     }
   }
 
-  #finish(req: Request, err: NodeJS.ErrnoException | null, bytes: number): void {
+  /**
+   * The ready requests that can share `req`'s system call: same op, byte ranges that
+   * continue one another without gap or overlap, within the merge limits. They are
+   * taken out of the heap. Returns them in file order, or null when there are none.
+   */
+  #gather(req: Request, lane: Lane): Request[] | null {
+    const op = req.op;
+    const maxN = this.mergeMaxRequests;
+    const maxBytes = this.mergeMaxBytes;
+    let bytes = req.len;
+    let end = (req.pos as number) + req.len;
+    let after: Request[] | null = null;
+    let n = 1;
+    for (let s = lane.startingAt(op, end); s !== undefined && n < maxN && bytes + s.len <= maxBytes; s = lane.startingAt(op, end)) {
+      lane.unindex(s);
+      this.#heap.remove(s);
+      (after ??= []).push(s);
+      n++;
+      bytes += s.len;
+      end += s.len;
+    }
+    let start = req.pos as number;
+    let before: Request[] | null = null;
+    for (let s = lane.endingAt(op, start); s !== undefined && n < maxN && bytes + s.len <= maxBytes; s = lane.endingAt(op, start)) {
+      lane.unindex(s);
+      this.#heap.remove(s);
+      (before ??= []).push(s);
+      n++;
+      bytes += s.len;
+      start -= s.len;
+    }
+    if (n === 1) return null;
+    const group = before === null ? [req] : before.reverse().concat(req);
+    return after === null ? group : group.concat(after);
+  }
+
+  /**
+   * One readv/writev for adjacent requests (the block layer's request merging). The
+   * results are those the requests would have had alone: bytes are handed out in
+   * file order; a request the call did not reach (a short transfer, or an error) is
+   * then run alone, in the same thread-pool slot, for its own result.
+   */
+  #dispatchGroup(group: Request[], lane: Lane): void {
+    const views: ArrayBufferView[] = [];
+    for (const m of group) {
+      this.#start(m, lane);
+      if (m.trace !== null) m.trace.merged = group.length;
+      if (m.iov !== null) {
+        for (const v of m.iov) views.push(v);
+      } else {
+        const b = m.buf as ArrayBufferView;
+        views.push(m.len === b.byteLength ? b : new Uint8Array(b.buffer, b.byteOffset, m.len));
+      }
+    }
+    this.merged += group.length;
+    const pos = (group[0] as Request).pos as number;
+    let called = false;
+    const cb: IoCallback = (err, bytes) => {
+      if (called) return; // A backend that calls back twice is ignored the second time.
+      called = true;
+      this.#finishGroup(group, lane, err, bytes);
+    };
+    if ((group[0] as Request).op === OP_READ) this.backend.readv(lane.fd, views, pos, cb);
+    else this.backend.writev(lane.fd, views, pos, cb);
+  }
+
+  #finishGroup(group: Request[], lane: Lane, err: NodeJS.ErrnoException | null, bytes: number): void {
+    this.#epoch++;
+    const done: Request[] = [];
+    const left: Request[] = [];
+    let rest = err === null ? bytes : -1;
+    for (const m of group) {
+      if (rest <= 0) {
+        left.push(m);
+      } else {
+        // The request's own share; value is set again by #complete.
+        m.value = Math.min(rest, m.len);
+        rest -= m.value;
+        done.push(m);
+      }
+    }
+    // Completions in submission order, as they would be with a cap of one.
+    done.sort((a, b) => a.seq - b.seq);
+    this.#inCompletion = true;
+    try {
+      for (const m of done) {
+        this.inFlight--;
+        lane.inFlight--;
+        this.#complete(m, 0, m.value);
+      }
+    } finally {
+      this.#inCompletion = false;
+    }
+    if (left.length > 0) {
+      this.#runAlone(left, 0, lane);
+    } else {
+      this.#calls--;
+      this.#pump();
+    }
+  }
+
+  /** Runs `left[i..]` one after another in the slot their merged call held. */
+  #runAlone(left: Request[], i: number, lane: Lane): void {
+    const m = left[i] as Request;
+    const last = i === left.length - 1;
+    const next = (): void => {
+      if (!last) this.#runAlone(left, i + 1, lane);
+    };
+    if (!this.#verify(lane)) {
+      this.#finish(m, EBADF, -1, last);
+      return next();
+    }
+    this.#issue(m, lane, (err, bytes) => {
+      if (m.state !== IN_FLIGHT) return;
+      this.#finish(m, err === null ? 0 : errnoOf(err), bytes, last);
+      next();
+    });
+  }
+
+  /** Completes a request from the thread pool; `release` frees its slot and dispatches more. */
+  #finish(req: Request, errno: number, bytes: number, release: boolean): void {
     this.#epoch++;
     if (req.state !== IN_FLIGHT) return; // A backend that calls back twice is ignored the second time.
     this.inFlight--;
     (req.lane as Lane).inFlight--;
-    let error = err === null ? 0 : errnoOf(err);
-    if (req.coveredError !== 0) error = req.coveredError;
+    const error = req.coveredError !== 0 ? req.coveredError : errno;
     this.#inCompletion = true;
     try {
       this.#complete(req, error, bytes);
     } finally {
       this.#inCompletion = false;
     }
-    this.#pump();
+    if (release) {
+      this.#calls--;
+      this.#pump();
+    }
   }
 
   #cancelQueued(req: Request): void {
     if (req.state === READY) this.#heap.remove(req);
+    if (req.indexed) (req.lane as Lane).unindex(req);
     this.canceled++;
     if (req.trace !== null) traceCancel(req.trace);
     this.#complete(req, ECANCELED, -1);

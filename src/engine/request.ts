@@ -93,6 +93,10 @@ export class Request {
   dependents: Request[] | null = null;
   /** @internal for barriers: the first failure among the writes it covers. */
   coveredError = 0;
+  /** @internal true while listed in its lane's merge index (ready, positional, mergeable). */
+  indexed = false;
+  /** @internal true when it may share a system call with adjacent requests (see queue.ts). */
+  mergeable = false;
   /** @internal callbacks to run once when the status becomes final (aio_suspend waiters). */
   waiters: Array<(req: Request) => void> | null = null;
 
