@@ -11,6 +11,7 @@
 import { AIO_PRIO_DELTA_MAX, LIO_NOP, SIGEV_NONE } from './constants';
 import { errnoName, invalidArgType, outOfRange, rangeRule } from './errors';
 import { IN_FLIGHT, type Request } from './engine/request';
+import { shared } from './shared';
 import { type Notifier, readSigevent } from './sigevent';
 import { readField, validateObject } from './validate';
 
@@ -94,8 +95,8 @@ export class AioControlBlock implements AiocbFields {
   }
 }
 
-/** Block to the request it last carried. */
-const registry = new WeakMap<object, Request>();
+/** Block to the request it last carried, shared by the ESM and CommonJS copies of the package. */
+const registry = shared.registry as WeakMap<object, Request>;
 
 /** The request `cb` last carried, if it was ever accepted. */
 export function requestOf(cb: object): Request | undefined {

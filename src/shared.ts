@@ -14,6 +14,8 @@ export interface SharedState {
   lastError: Error | null;
   /** The engine, created on first use by engine/queue.ts. */
   engine: unknown;
+  /** Control block to the request it last carried (aiocb.ts): a block submitted through one copy is known to the other. */
+  registry: WeakMap<object, unknown>;
 }
 
 type GlobalWithState = typeof globalThis & { [KEY]?: SharedState };
@@ -23,4 +25,5 @@ export const shared: SharedState = ((globalThis as GlobalWithState)[KEY] ??= {
   errno: 0,
   lastError: null,
   engine: null,
+  registry: new WeakMap(),
 });

@@ -93,6 +93,9 @@ const LIVE = 0;
 const FREEING = 1;
 const FREED = 2;
 
+/** The brand that survives duplicate copies of the package (see AioError). */
+const kBrand = Symbol.for('posix-aio.NngAio');
+
 /** setTimeout's largest delay; longer ones are re-armed in steps. */
 const MAX_TIMER = 0x7fffffff;
 
@@ -102,6 +105,11 @@ const MAX_TIMER = 0x7fffffff;
  * state is private.
  */
 export class NngAio {
+  /** A handle made by either copy of the package (ESM or CommonJS) is an NngAio to both. */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[kBrand] === true;
+  }
+
   #callb: NngAioCallback | null;
   #arg: unknown;
 
@@ -138,6 +146,7 @@ export class NngAio {
   constructor(callb: NngAioCallback | null, arg: unknown) {
     this.#callb = callb;
     this.#arg = arg;
+    Object.defineProperty(this, kBrand, { value: true });
   }
 
   /** Shows the handle's state, as `util.inspect` and `console.log` print it. */
