@@ -48,7 +48,7 @@ import { Lane } from './lane';
 import { BLOCKED, DONE, IN_FLIGHT, OP_FDATASYNC, OP_FSYNC, OP_READ, OP_WRITE, READY, type Request } from './request';
 import { traceCancel, traceComplete, traceDispatch, traceEnqueue } from './trace';
 
-const { EBADF, ECANCELED, EOVERFLOW } = osConstants.errno;
+const { EBADF, ECANCELED, EIO, EOVERFLOW } = osConstants.errno;
 
 /** libuv's pool size as this process configured it (UV_THREADPOOL_SIZE, default 4). */
 export function threadPoolSize(): number {
@@ -209,7 +209,7 @@ export class Engine {
       this.#findHazards(req, lane, false);
     }
     lane.add(req);
-    req.mergeable = !req.gated && req.op <= OP_WRITE && typeof req.pos === 'number' && req.len > 0;
+    req.mergeable = !req.gated && !req.whole && req.op <= OP_WRITE && typeof req.pos === 'number' && req.len > 0;
     if (req.gated ? lane.head === req : req.blockers === 0) this.#makeReady(req);
     this.#pump();
   }
@@ -398,7 +398,44 @@ export class Engine {
     const group = req.mergeable && lane.byStart !== null ? this.#gather(req, lane) : null;
     if (group !== null) return this.#dispatchGroup(group, lane);
     this.#start(req, lane);
-    this.#issue(req, lane, (err, bytes) => this.#finish(req, err === null ? 0 : errnoOf(err), bytes, true));
+    this.#issue(req, lane, this.#callbackFor(req, true));
+  }
+
+  /** The backend callback of one call for `req`; a second call of it is ignored. */
+  #callbackFor(req: Request, release: boolean): IoCallback {
+    let called = false;
+    return (err, bytes) => {
+      if (called) return; // A backend that calls back twice is ignored the second time.
+      called = true;
+      this.#finish(req, err === null ? 0 : errnoOf(err), bytes, release);
+    };
+  }
+
+  /** Writes what a short piece of a whole write left, from where it stopped. */
+  #continue(req: Request, lane: Lane, release: boolean): void {
+    if (!this.#verify(lane)) return this.#finish(req, EBADF, -1, release);
+    const rest: ArrayBufferView[] = [];
+    let skip = req.partial;
+    for (const v of req.iov ?? [req.buf as ArrayBufferView]) {
+      const n = v === req.buf ? req.len : v.byteLength;
+      if (skip >= n) {
+        skip -= n;
+        continue;
+      }
+      rest.push(new Uint8Array(v.buffer, v.byteOffset + skip, n - skip));
+      skip = 0;
+    }
+    let pos: number | bigint | null = null;
+    if (lane.seekable && req.pos !== null) {
+      pos = typeof req.pos === 'bigint' ? req.pos + BigInt(req.partial) : req.pos + req.partial;
+      if (typeof pos === 'bigint' && pos <= BigInt(Number.MAX_SAFE_INTEGER)) pos = Number(pos);
+    }
+    const cb = this.#callbackFor(req, release);
+    try {
+      this.backend.writev(lane.fd, rest, pos as number | null, cb);
+    } catch (err) {
+      process.nextTick(cb, asErrno(err), 0);
+    }
   }
 
   /** Whether `lane`'s descriptor still names its file (one fstat per engine entry). */
@@ -417,8 +454,20 @@ export class Engine {
     lane.inFlight++;
   }
 
-  /** Hands `req` alone to the backend. */
+  /**
+   * Hands `req` alone to the backend. A backend that throws instead of calling back
+   * (a broken replacement; the default never does) completes the request with that
+   * error on the next tick, so nothing is left in flight forever.
+   */
   #issue(req: Request, lane: Lane, cb: IoCallback): void {
+    try {
+      this.#call(req, lane, cb);
+    } catch (err) {
+      process.nextTick(cb, asErrno(err), 0);
+    }
+  }
+
+  #call(req: Request, lane: Lane, cb: IoCallback): void {
     const b = this.backend;
     const fd = lane.fd;
     let pos: number | bigint | null = null;
@@ -506,8 +555,12 @@ export class Engine {
       called = true;
       this.#finishGroup(group, lane, err, bytes);
     };
-    if ((group[0] as Request).op === OP_READ) this.backend.readv(lane.fd, views, pos, cb);
-    else this.backend.writev(lane.fd, views, pos, cb);
+    try {
+      if ((group[0] as Request).op === OP_READ) this.backend.readv(lane.fd, views, pos, cb);
+      else this.backend.writev(lane.fd, views, pos, cb);
+    } catch (err) {
+      process.nextTick(cb, asErrno(err), 0);
+    }
   }
 
   #finishGroup(group: Request[], lane: Lane, err: NodeJS.ErrnoException | null, bytes: number): void {
@@ -556,9 +609,9 @@ export class Engine {
       this.#finish(m, EBADF, -1, last);
       return next();
     }
+    const cb = this.#callbackFor(m, last);
     this.#issue(m, lane, (err, bytes) => {
-      if (m.state !== IN_FLIGHT) return;
-      this.#finish(m, err === null ? 0 : errnoOf(err), bytes, last);
+      cb(err, bytes);
       next();
     });
   }
@@ -566,7 +619,20 @@ export class Engine {
   /** Completes a request from the thread pool; `release` frees its slot and dispatches more. */
   #finish(req: Request, errno: number, bytes: number, release: boolean): void {
     this.#epoch++;
-    if (req.state !== IN_FLIGHT) return; // A backend that calls back twice is ignored the second time.
+    if (req.state !== IN_FLIGHT) return;
+    if (req.whole && errno === 0) {
+      const total = req.partial + bytes;
+      if (bytes > 0 && total < req.len) {
+        req.partial = total;
+        if (!req.halted) return this.#continue(req, req.lane as Lane, release);
+        errno = ECANCELED;
+      } else if (bytes === 0 && req.partial < req.len) {
+        // No progress at all on a piece: fail rather than spin (write(2) returned 0).
+        errno = EIO;
+      } else {
+        bytes = total;
+      }
+    }
     this.inFlight--;
     (req.lane as Lane).inFlight--;
     const error = req.coveredError !== 0 ? req.coveredError : errno;
@@ -637,6 +703,12 @@ export class Engine {
     if (req.trace !== null) traceComplete(req, req.trace, report);
     else report(req);
   }
+}
+
+/** Whatever a backend threw, as an error the engine can map to an errno (EIO when it names none). */
+function asErrno(err: unknown): NodeJS.ErrnoException {
+  if (typeof err === 'object' && err !== null && typeof (err as NodeJS.ErrnoException).code === 'string') return err as NodeJS.ErrnoException;
+  return Object.assign(new Error(String(err)), { code: 'EIO' });
 }
 
 /** Tells everyone who waits for `req`, then its face. */

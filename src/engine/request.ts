@@ -93,6 +93,20 @@ export class Request {
   dependents: Request[] | null = null;
   /** @internal for barriers: the first failure among the writes it covers. */
   coveredError = 0;
+  /**
+   * Set by the face before submission: a short write is continued (in the same slot,
+   * keeping its place in the descriptor's order) until every byte is written or an
+   * error occurs. nng_file_write's "the whole iov or fails".
+   */
+  whole = false;
+  /** For whole writes: bytes written by earlier pieces (the count to report with an error). */
+  partial = 0;
+  /**
+   * For whole writes, set by the face when a cancel came while a piece was in the
+   * thread pool: the piece cannot be taken back, but the rest is not written; the
+   * request then ends with ECANCELED and `partial` bytes written.
+   */
+  halted = false;
   /** @internal true while listed in its lane's merge index (ready, positional, mergeable). */
   indexed = false;
   /** @internal true when it may share a system call with adjacent requests (see queue.ts). */

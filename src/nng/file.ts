@@ -29,12 +29,12 @@ import { iovOf, nng_aio_begin, nng_aio_defer, nng_aio_finish, validateAio, type 
 
 const { ECANCELED, EIO } = osConstants.errno;
 
-/** One file operation in progress: the engine request of the moment, and why it was canceled. */
+/** One file operation in progress: its engine request, and why it was canceled. */
 interface FileOp {
   req: Request | null;
   /** The reason our cancel function was called with while `req` was being canceled, or 0. */
   abortErr: number;
-  /** A cancel that came while a write chunk was in the thread pool: the rest is not written. */
+  /** A cancel that came while a write piece was in the thread pool: the rest is not written. */
   declined: number;
 }
 
@@ -64,6 +64,7 @@ function cancelFileOp(_aio: NngAio, arg: unknown, err: number): void {
   if (engine().cancel(req) !== CANCELED) {
     state.abortErr = 0;
     state.declined = err;
+    req.halted = true;
   }
 }
 
@@ -75,16 +76,12 @@ function submit(req: Request, fd: number): void {
   else eng.submit(req, lane);
 }
 
-/** Views of the first `iov_len` bytes of each entry, skipping the first `skip` bytes overall. */
-function views(aio: NngAio, skip: number): ArrayBufferView[] {
+/** Views of the first `iov_len` bytes of each entry. Throws when a buffer was detached. */
+function views(aio: NngAio): ArrayBufferView[] {
   const out: ArrayBufferView[] = [];
   for (const { iov_buf, iov_len } of iovOf(aio)) {
-    if (skip >= iov_len) {
-      skip -= iov_len;
-      continue;
-    }
-    out.push(new Uint8Array(iov_buf.buffer, iov_buf.byteOffset + skip, iov_len - skip));
-    skip = 0;
+    if (iov_len > iov_buf.byteLength) throw new RangeError('iov entry longer than its buffer');
+    out.push(new Uint8Array(iov_buf.buffer, iov_buf.byteOffset, iov_len));
   }
   return out;
 }
@@ -93,10 +90,6 @@ function total(bufs: readonly ArrayBufferView[]): number {
   let n = 0;
   for (const b of bufs) n += b.byteLength;
   return n;
-}
-
-function advance(offset: number | bigint, n: number): number | bigint {
-  return typeof offset === 'bigint' ? offset + BigInt(n) : offset + n;
 }
 
 /**
@@ -108,37 +101,35 @@ function fileOp(op: Op, fd: number, offset: number | bigint, aio: NngAio): void 
   if (!offsetOk(offset)) return nng_aio_finish(aio, NNG_EINVAL);
   const eng = engine();
   if (!eng.hasRoom()) return nng_aio_finish(aio, NNG_EAGAIN);
+  const isIo = op === OP_READ || op === OP_WRITE;
+  let bufs: ArrayBufferView[] | null = null;
+  try {
+    if (isIo) bufs = views(aio);
+  } catch {
+    // A buffer detached (transferred) since nng_aio_set_iov: nothing to read into or write from.
+    return nng_aio_finish(aio, NNG_EINVAL);
+  }
   const state: FileOp = { req: null, abortErr: 0, declined: 0 };
   if (!nng_aio_defer(aio, cancelFileOp, state)) return;
-
-  const isIo = op === OP_READ || op === OP_WRITE;
-  let done = 0; // bytes written by earlier chunks of a write
-  const want = isIo ? total(views(aio, 0)) : 0;
 
   const onDone = (req: Request): void => {
     state.req = null;
     if (req.error !== 0) {
-      const err = req.error === ECANCELED && state.abortErr !== 0 ? state.abortErr : errnoToNng(req.error);
-      return nng_aio_finish(aio, err, done);
+      const reason = state.abortErr !== 0 ? state.abortErr : state.declined;
+      const err = req.error === ECANCELED && reason !== 0 ? reason : errnoToNng(req.error);
+      // A write that failed part-way reports what it had written.
+      return nng_aio_finish(aio, err, req.partial);
     }
-    if (op !== OP_WRITE) return nng_aio_finish(aio, 0, op === OP_READ ? req.value : 0);
-    done += req.value;
-    if (done >= want) return nng_aio_finish(aio, 0, done);
-    // A short write: queue the rest at once, so that "the whole iov or an error" holds.
-    if (req.value === 0) return nng_aio_finish(aio, errnoToNng(EIO), done);
-    // Canceled (or timed out) while that chunk was in the thread pool: stop here.
-    if (state.declined !== 0) return nng_aio_finish(aio, state.declined, done);
-    next();
+    nng_aio_finish(aio, 0, isIo ? req.value : 0);
   };
 
-  const next = (): void => {
-    const bufs = isIo ? views(aio, done) : null;
-    const req = new Request(op, fd, isIo ? advance(offset, done) : 0, null, bufs, bufs === null ? 0 : total(bufs), 0, onDone, aio);
-    req.face = 'nng';
-    state.req = req;
-    submit(req, fd);
-  };
-  next();
+  // A write is "the whole iov or fails": the engine continues a short write in place,
+  // so the rest keeps the request's position in the descriptor's order.
+  const req = new Request(op, fd, isIo ? offset : 0, null, bufs, bufs === null ? 0 : total(bufs), 0, onDone, aio);
+  req.face = 'nng';
+  req.whole = op === OP_WRITE;
+  state.req = req;
+  submit(req, fd);
 }
 
 /**
