@@ -74,7 +74,16 @@ export class AioControlBlock implements AiocbFields {
   aio_lio_opcode = LIO_NOP;
 
   constructor(init?: Partial<AiocbFields>) {
-    if (init !== undefined) Object.assign(this, init);
+    if (init === undefined || init === null) return;
+    const src = validateObject(init, 'init');
+    // Field by field, so that a throwing getter or proxy trap gives a coded TypeError naming it.
+    let keys: string[];
+    try {
+      keys = Object.keys(src);
+    } catch (cause) {
+      throw Object.assign(new TypeError(`The "init" argument could not be read: ${String((cause as Error | null)?.message ?? cause)}`, { cause }), { code: 'ERR_INVALID_ARG_TYPE' });
+    }
+    for (const key of keys) (this as unknown as Record<string, unknown>)[key] = readField(src, key, `init.${key}`);
   }
 
   /** Shows the fields and the status, as `util.inspect` and `console.log` print them. */

@@ -199,8 +199,17 @@ function watch(signal: AbortSignal, p: Pending): void {
     const pending = new Set<Pending>();
     const onAbort = (): void => {
       listeners.delete(signal);
-      // Cancel oldest first, as aio_cancel does for a descriptor.
-      for (const q of pending) q.cancel(new AbortError(signal.reason));
+      // Every request queued on the signal goes, oldest first, before anything is
+      // dispatched: canceling one may unblock another that is also being aborted.
+      const why = new AbortError(signal.reason);
+      const reqs: Request[] = [];
+      for (const q of pending) {
+        if (q.req === null || q.req.state === DONE) continue;
+        q.why = why;
+        reqs.push(q.req);
+      }
+      engine().cancelAll(reqs);
+      for (const q of pending) if (q.req !== null && q.req.state !== DONE) q.why = null;
     };
     entry = { pending, onAbort };
     listeners.set(signal, entry);
@@ -324,9 +333,9 @@ function isAbortSignal(value: unknown): value is AbortSignal {
 }
 
 /** A request on one buffer: the view of `[offset, offset + length)` and its position. */
-function bufferJob(op: Op, shape: Shape, fd: unknown, buffer: unknown, o: Record<string, unknown> | null, name: string, priority: number): Job {
-  const f = validateFd(fd, 'fd');
-  const buf = validateBuffer(buffer, 'buffer');
+function bufferJob(op: Op, shape: Shape, fd: unknown, buffer: unknown, o: Record<string, unknown> | null, name: string, priority: number, prefix = ''): Job {
+  const f = validateFd(fd, `${prefix}fd`);
+  const buf = validateBuffer(buffer, `${prefix}buffer`);
   const size = buf.byteLength;
   const offsetIn = o === null ? undefined : readField(o, 'offset', `${name}.offset`);
   const offset = offsetIn === undefined ? 0 : validateInteger(offsetIn, `${name}.offset`, 0, size);
@@ -337,13 +346,13 @@ function bufferJob(op: Op, shape: Shape, fd: unknown, buffer: unknown, o: Record
   return { op, fd: f, pos, buf: view, iov: null, len, priority, shape, payload: buffer };
 }
 
-function vectorJob(op: Op, shape: Shape, fd: unknown, buffers: unknown, o: Record<string, unknown> | null, name: string, priority: number): Job {
-  const f = validateFd(fd, 'fd');
-  const list = validateArray(buffers, 'buffers');
+function vectorJob(op: Op, shape: Shape, fd: unknown, buffers: unknown, o: Record<string, unknown> | null, name: string, priority: number, prefix = ''): Job {
+  const f = validateFd(fd, `${prefix}fd`);
+  const list = validateArray(buffers, `${prefix}buffers`);
   const iov: ArrayBufferView[] = [];
   let len = 0;
   for (let i = 0; i < list.length; i++) {
-    const b = validateBuffer(list[i], `buffers[${i}]`);
+    const b = validateBuffer(readField(list as unknown as Record<string, unknown>, String(i), `${prefix}buffers[${i}]`), `${prefix}buffers[${i}]`);
     iov.push(b);
     len += b.byteLength;
   }
@@ -351,8 +360,8 @@ function vectorJob(op: Op, shape: Shape, fd: unknown, buffers: unknown, o: Recor
   return { op, fd: f, pos, buf: null, iov, len, priority, shape, payload: buffers };
 }
 
-function syncJob(op: Op, fd: unknown, priority: number): Job {
-  return { op, fd: validateFd(fd, 'fd'), pos: 0, buf: null, iov: null, len: 0, priority, shape: SHAPE_NONE, payload: undefined };
+function syncJob(op: Op, fd: unknown, priority: number, prefix = ''): Job {
+  return { op, fd: validateFd(fd, `${prefix}fd`), pos: 0, buf: null, iov: null, len: 0, priority, shape: SHAPE_NONE, payload: undefined };
 }
 
 /**
@@ -538,9 +547,10 @@ export function batch(ops: readonly BatchOp[], options?: RequestOptions): Promis
       const priority = prioIn === undefined ? ctl.priority : validatePriority(prioIn, `${name}.priority`);
       const fd = readField(o, 'fd', `${name}.fd`);
       const [op, shape] = spec;
-      if (shape === SHAPE_NONE) jobs.push(syncJob(op, fd, priority));
-      else if (shape === SHAPE_READ || shape === SHAPE_WRITE) jobs.push(bufferJob(op, shape, fd, readField(o, 'buffer', `${name}.buffer`), o, name, priority));
-      else jobs.push(vectorJob(op, shape, fd, readField(o, 'buffers', `${name}.buffers`), o, name, priority));
+      const prefix = `${name}.`;
+      if (shape === SHAPE_NONE) jobs.push(syncJob(op, fd, priority, prefix));
+      else if (shape === SHAPE_READ || shape === SHAPE_WRITE) jobs.push(bufferJob(op, shape, fd, readField(o, 'buffer', `${name}.buffer`), o, name, priority, prefix));
+      else jobs.push(vectorJob(op, shape, fd, readField(o, 'buffers', `${name}.buffers`), o, name, priority, prefix));
     }
   } catch (err) {
     return Promise.reject(err);

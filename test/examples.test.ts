@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  AIO_ALLDONE, AIO_CANCELED, AIO_NOTCANCELED, EAGAIN, EBADF, ECANCELED, EINPROGRESS, EINTR, EINVAL, strerror,
+  AIO_ALLDONE, AIO_CANCELED, AIO_NOTCANCELED, EAGAIN, EBADF, ECANCELED, EINPROGRESS, EINTR, EINVAL, NNG_ECANCELED, strerror,
 } from '../src/index';
 import { DEFAULTS, engine } from '../src/engine/queue';
 import { cleanup, tmpDir } from './helpers/files';
@@ -22,11 +22,14 @@ import { main as aio_suspend } from '../examples/aio_suspend';
 import { main as aio_write } from '../examples/aio_write';
 import { main as demo } from '../examples/demo';
 import { main as lio_listio } from '../examples/lio_listio';
+import { main as readme_nng } from '../examples/readme-nng';
+import { main as readme_posix } from '../examples/readme-posix';
+import { main as readme_promises } from '../examples/readme-promises';
 
 type Main<T> = (opts?: { dir?: string; log?: (line: string) => void }) => Promise<T>;
 
 /** The examples this file runs, by file name. */
-const COVERED = ['aio7', 'aio_cancel', 'aio_error', 'aio_fsync', 'aio_read', 'aio_return', 'aio_suspend', 'aio_write', 'demo', 'lio_listio'];
+const COVERED = ['aio7', 'aio_cancel', 'aio_error', 'aio_fsync', 'aio_read', 'aio_return', 'aio_suspend', 'aio_write', 'demo', 'lio_listio', 'readme-nng', 'readme-posix', 'readme-promises'];
 
 const ROOT = path.join(__dirname, '..');
 
@@ -238,4 +241,26 @@ describe('examples/run.ts', () => {
     expect(code).toBe(1);
     expect(stderr).toContain('no example named "no_such_example"');
   }, 60_000);
+});
+
+describe('examples/readme-posix.ts', () => {
+  test('reads the first 4 KiB and cancels the queued second read', async () => {
+    const { result, lines } = await run(readme_posix);
+    expect(result).toEqual({ canceled: AIO_CANCELED, 'second aio_error': ECANCELED, 'first bytes': 4096, 'first data matches': true });
+    expect(lines).toContain('read 4096 bytes');
+  });
+});
+
+describe('examples/readme-nng.ts', () => {
+  test('reads the first 4 KiB and cancels the queued second read', async () => {
+    const { result } = await run(readme_nng);
+    expect(result).toEqual({ 'first result': 0, 'first count': 4096, 'second result': NNG_ECANCELED, 'first data matches': true });
+  });
+});
+
+describe('examples/readme-promises.ts', () => {
+  test('reads the first 4 KiB and aborts the queued second read', async () => {
+    const { result } = await run(readme_promises);
+    expect(result).toEqual({ first: 4096, 'first data matches': true, second: 'AbortError', 'second code': 'ABORT_ERR' });
+  });
 });

@@ -242,6 +242,16 @@ export class Engine {
   }
 
   /**
+   * Cancels each of `reqs` that is still queued, then dispatches: none of them can
+   * slip into the thread pool because canceling another unblocked it.
+   */
+  cancelAll(reqs: readonly Request[]): void {
+    this.#epoch++;
+    for (const r of reqs) if (r.state !== DONE && r.state !== IN_FLIGHT) this.#cancelQueued(r);
+    this.#pump();
+  }
+
+  /**
    * Cancels every queued request on `fd`, oldest first.
    *
    * @returns how many were canceled and how many are still in the thread pool.
@@ -298,8 +308,12 @@ export class Engine {
    * call of the library and all run in completion order. A function that throws
    * surfaces as an uncaught exception; the ones after it still run.
    */
-  defer(fn: () => void): void {
-    this.#deferred.push(fn);
+  defer(fn: () => void, settles = false): void {
+    // A function that settles a Promise of the library ends its batch: the code that
+    // awaits it runs (microtasks) before the next deferred notification, which could
+    // otherwise overwrite errno first.
+    if (settles) this.#deferred.push(fn, BATCH_END);
+    else this.#deferred.push(fn);
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       setImmediate(this.#flush);
@@ -333,6 +347,14 @@ export class Engine {
     const batch = this.#deferred;
     this.#deferred = [];
     for (let i = 0; i < batch.length; i++) {
+      if (batch[i] === BATCH_END) {
+        if (i + 1 < batch.length) {
+          this.#deferred = batch.slice(i + 1).concat(this.#deferred);
+          this.#flushScheduled = true;
+          setImmediate(this.#flush);
+        }
+        return;
+      }
       try {
         (batch[i] as () => void)();
       } catch (err) {
@@ -704,6 +726,9 @@ export class Engine {
     else report(req);
   }
 }
+
+/** Marks the end of a deferred batch (see {@link Engine.defer}). */
+const BATCH_END = (): void => {};
 
 /** Whatever a backend threw, as an error the engine can map to an errno (EIO when it names none). */
 function asErrno(err: unknown): NodeJS.ErrnoException {

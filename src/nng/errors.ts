@@ -72,7 +72,13 @@ export function nng_strerror(err: number): string {
     if ((err & C.NNG_ESYSERR) !== 0 && err < C.NNG_ETRANERR) return strerror(err & ~C.NNG_ESYSERR);
     if ((err & C.NNG_ETRANERR) !== 0 && err < C.NNG_ETRANERR * 2) return `Transport error #${err & ~C.NNG_ETRANERR}`;
   }
-  return `Unknown error #${String(err)}`;
+  let text: string;
+  try {
+    text = String(err);
+  } catch {
+    text = typeof err;
+  }
+  return `Unknown error #${text}`;
 }
 
 const E = osConstants.errno as Record<string, number | undefined>;

@@ -166,6 +166,7 @@ export class NngAio {
 
   /** @internal throws when the handle has been freed (see the design notes). */
   check(name: string): void {
+    if (!(#free in this)) throw invalidArgType('aio', 'a handle made by nng_aio_alloc', this);
     if (this.#free === FREED || (this.#free === FREEING && !this.#inCallback)) {
       throw new Error(`${name}: the nng_aio handle has been freed`);
     }
@@ -181,6 +182,11 @@ export class NngAio {
 
   // ---- consumer side --------------------------------------------------------
 
+  /** @internal true once freed for good (not while a pending callback still runs). */
+  get freed(): boolean {
+    if (!(#free in this)) throw invalidArgType('aio', 'a handle made by nng_aio_alloc', this);
+    return this.#free === FREED;
+  }
   /** @internal */
   get busy(): boolean {
     return this.#op !== IDLE || this.#inCallback;
@@ -353,16 +359,24 @@ export class NngAio {
     }
     let deadline = -1;
     if (this.#useExpire) {
+      // Only an absolute expiry can already have passed. (A relative timeout is
+      // measured from now: re-reading the clock could see the tick advance and
+      // refuse a 1 ms timeout that nng would accept, as nni_aio_schedule does.)
       deadline = this.#expire;
+      if (deadline <= nng_clock()) {
+        this.#refuse(NNG_ETIMEDOUT);
+        return false;
+      }
     } else if (this.#timeout === NNG_DURATION_ZERO) {
       this.#refuse(NNG_ETIMEDOUT);
       return false;
     } else if (this.#timeout !== NNG_DURATION_INFINITE && this.#timeout !== NNG_DURATION_DEFAULT) {
+      // A negative duration other than the sentinels is a deadline already passed.
+      if (this.#timeout < 0) {
+        this.#refuse(NNG_ETIMEDOUT);
+        return false;
+      }
       deadline = nng_clock() + this.#timeout;
-    }
-    if (deadline !== -1 && deadline <= nng_clock()) {
-      this.#refuse(NNG_ETIMEDOUT);
-      return false;
     }
     this.#op = ACTIVE;
     this.#cancelFn = cancelFn;
@@ -485,7 +499,9 @@ export class NngAio {
 
 /** @internal checks that `aio` is a live handle (see the design notes on freed handles). */
 export function validateAio(aio: unknown, name: string): NngAio {
-  if (!(aio instanceof NngAio)) throw invalidArgType('aio', 'an instance of NngAio', aio);
+  if (!(aio instanceof NngAio) || typeof (aio as { check?: unknown }).check !== 'function') {
+    throw invalidArgType('aio', 'an instance of NngAio', aio);
+  }
   aio.check(name);
   return aio;
 }
@@ -856,9 +872,16 @@ export function nng_aio_set_iov(aio: NngAio, niov: number, iov: readonly NngIov[
   if (!Array.isArray(iov) || niov > iov.length) return NNG_EINVAL;
   const copy: NngIov[] = [];
   for (let i = 0; i < niov; i++) {
-    const e: unknown = iov[i];
-    if (typeof e !== 'object' || e === null) return NNG_EINVAL;
-    const { iov_buf, iov_len } = e as { iov_buf?: unknown; iov_len?: unknown };
+    let iov_buf: unknown;
+    let iov_len: unknown;
+    try {
+      // A throwing getter or proxy trap is a malformed entry, like any other.
+      const e: unknown = iov[i];
+      if (typeof e !== 'object' || e === null) return NNG_EINVAL;
+      ({ iov_buf, iov_len } = e as { iov_buf?: unknown; iov_len?: unknown });
+    } catch {
+      return NNG_EINVAL;
+    }
     if (!ArrayBuffer.isView(iov_buf)) return NNG_EINVAL;
     if (typeof iov_len !== 'number' || !Number.isInteger(iov_len) || iov_len < 0 || iov_len > iov_buf.byteLength) {
       return NNG_EINVAL;
@@ -1016,7 +1039,11 @@ export function nng_aio_start(aio: NngAio, cancelFn: NngCancelFn | null, arg?: u
  * nng_aio_finish(aio, 0, bytes);
  */
 export function nng_aio_finish(aio: NngAio, err: number, count?: number): void {
-  if (!(aio instanceof NngAio)) throw invalidArgType('aio', 'an instance of NngAio', aio);
+  if (!(aio instanceof NngAio) || typeof (aio as { check?: unknown }).check !== 'function') {
+    throw invalidArgType('aio', 'an instance of NngAio', aio);
+  }
+  // A provider may still finish on a handle freed while busy (its callback is pending), never on one already freed.
+  if (aio.freed) throw new Error('nng_aio_finish: the nng_aio handle has been freed');
   if (typeof err !== 'number' || !Number.isInteger(err) || err < 0) {
     throw outOfRange('err', 'a non-negative integer nng error code', err);
   }

@@ -88,7 +88,7 @@ function suspend(list: unknown, nent: unknown, timeout: unknown, signalIn: unkno
   }
   const pending: Request[] = [];
   for (let i = 0; i < nent; i++) {
-    const cb: unknown = list[i];
+    const cb: unknown = readField(list as unknown as Record<string, unknown>, String(i), `list[${i}]`);
     if (cb === null || cb === undefined) continue;
     if (typeof cb !== 'object') throw invalidArgType(`list[${i}]`, 'an aiocb object or null', cb);
     const req = requestOf(cb);

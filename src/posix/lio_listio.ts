@@ -73,7 +73,7 @@ export function lio_listio(mode: number, list: ReadonlyArray<Aiocb | null | unde
   // Read every entry first: a wrong JS type anywhere throws before anything is queued.
   const entries: Entry[] = [];
   for (let i = 0; i < nent; i++) {
-    const block: unknown = list[i];
+    const block: unknown = readField(list as unknown as Record<string, unknown>, String(i), `list[${i}]`);
     if (block === null || block === undefined) continue;
     const name = `list[${i}]`;
     if (typeof block !== 'object') throw invalidArgType(name, 'an aiocb object or null', block);

@@ -33,7 +33,7 @@ export class ListGroup {
   /** Counts one entry done; the last one schedules the group's completion after the entry's own notification. */
   entryDone(error: number): void {
     if (error !== 0) this.failed++;
-    if (--this.remaining === 0) engine().defer(() => this.#onAll(this.failed));
+    if (--this.remaining === 0) engine().defer(() => this.#onAll(this.failed), true);
   }
 }
 
