@@ -119,7 +119,7 @@ export function lio_listio(mode: number, list: ReadonlyArray<Aiocb | null | unde
   const group = new ListGroup((failed) => {
     if (resolveWait !== null) resolveWait(failed);
     else if (listSig !== null) deliver(listSig);
-  });
+  }, wait);
 
   const seen = new Set<object>();
   for (const e of entries) {

@@ -25,15 +25,18 @@ export class ListGroup {
   /** Entries that failed or were canceled. */
   failed = 0;
   readonly #onAll: (failed: number) => void;
+  /** Whether the completion settles a Promise (LIO_WAIT): see Engine.defer. */
+  readonly #settles: boolean;
 
-  constructor(onAll: (failed: number) => void) {
+  constructor(onAll: (failed: number) => void, settles = false) {
     this.#onAll = onAll;
+    this.#settles = settles;
   }
 
   /** Counts one entry done; the last one schedules the group's completion after the entry's own notification. */
   entryDone(error: number): void {
     if (error !== 0) this.failed++;
-    if (--this.remaining === 0) engine().defer(() => this.#onAll(this.failed), true);
+    if (--this.remaining === 0) engine().defer(() => this.#onAll(this.failed), this.#settles);
   }
 }
 

@@ -791,3 +791,32 @@ describe('lio_listio', () => {
     });
   });
 });
+
+describe('lio_listio: errno after LIO_WAIT', () => {
+  afterEach(() => {
+    aio_init({ aio_threads: 4 });
+    cleanup();
+  });
+
+  test('errno read right after the awaited -1 is the list\'s EIO, even when another notification of the same turn made a failing call', async () => {
+    const { fd } = tmpFile(Buffer.alloc(4096), 'r');
+    aio_init({ aio_threads: 1 });
+    const blocker = new AioControlBlock({ aio_fildes: fd, aio_buf: Buffer.alloc(512), aio_nbytes: 512 });
+    expect(aio_read(blocker)).toBe(0); // holds the only slot: what follows stays queued
+    const entry = new AioControlBlock({ aio_fildes: fd, aio_buf: Buffer.alloc(512), aio_nbytes: 512, aio_lio_opcode: LIO_READ });
+    const listDone = lio_listio(LIO_WAIT, [entry], 1) as Promise<number>;
+    const other: AioControlBlock = new AioControlBlock({
+      aio_fildes: fd,
+      aio_buf: Buffer.alloc(512),
+      aio_nbytes: 512,
+      // Collecting a canceled result is a failing call: it sets errno to ECANCELED.
+      aio_sigevent: { sigev_notify: SIGEV_THREAD, sigev_notify_function: mustCall(() => expect(aio_return(other)).toBe(-1)) },
+    });
+    expect(aio_read(other)).toBe(0);
+    aio_cancel(fd, null);
+    expect(await listDone).toBe(-1);
+    expect(errno()).toBe(EIO);
+    await aio_suspend([blocker], 1, null);
+    await flush();
+  });
+});
