@@ -646,7 +646,8 @@ export class Engine {
       const total = req.partial + bytes;
       if (bytes > 0 && total < req.len) {
         req.partial = total;
-        if (!req.halted) return this.#continue(req, req.lane as Lane, release);
+        // The rest is queued work: a cancel (halted) or aio_close on the descriptor ends it here.
+        if (!req.halted && !(req.lane as Lane).closing) return this.#continue(req, req.lane as Lane, release);
         errno = ECANCELED;
       } else if (bytes === 0 && req.partial < req.len) {
         // No progress at all on a piece: fail rather than spin (write(2) returned 0).

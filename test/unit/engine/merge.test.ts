@@ -6,12 +6,13 @@
  * merged when the slot frees.
  */
 import { constants as osConstants } from 'node:os';
+import type { Lane } from '../../../src/engine/lane';
 import { Engine } from '../../../src/engine/queue';
 import { OP_FSYNC, OP_READ, OP_WRITE, type Op, Request } from '../../../src/engine/request';
 import { HeldBackend } from '../../helpers/held-backend';
 import { flush, mustCall } from '../../helpers/mustcall';
 
-const { EIO, ENOSPC } = osConstants.errno;
+const { ECANCELED, EIO, ENOSPC } = osConstants.errno;
 
 let eng: Engine;
 let held: HeldBackend;
@@ -256,5 +257,31 @@ describe('Engine: merging adjacent requests', () => {
     await flush(1);
     expect(s.error).toBe(EIO);
     expect(order).toEqual(['blocker', 'w0', 'w1', 'sync']);
+  });
+
+  test('a whole write cut short while its descriptor is being closed ends there, with ECANCELED and the bytes written', async () => {
+    const req = new Request(OP_WRITE, 10, 0, new Uint8Array(8), null, 8, 0, mustCall(), null);
+    req.whole = true;
+    eng.submit(req, eng.laneFor(10) as Lane);
+    const closed = eng.close(10);
+    held.releaseNext({ bytes: 3 });
+    await flush(1);
+    expect([req.error, req.partial]).toEqual([ECANCELED, 3]);
+    // The rest is never written: the held backend closes at once (close is not held).
+    expect(await closed).toBe(0);
+    expect(held.log.map((o) => o.op)).toEqual(['write']);
+  });
+
+  test('a whole write cut short is continued in place, before a later overlapping write', async () => {
+    const req = new Request(OP_WRITE, 10, 0, new Uint8Array(8), null, 8, 0, mustCall(), null);
+    req.whole = true;
+    eng.submit(req, eng.laneFor(10) as Lane);
+    submit('later', OP_WRITE, 10, 4, 2);
+    held.releaseNext({ bytes: 3 });
+    await flush(1);
+    expect(dispatched()).toEqual(['write@0/8', 'writev@3/5']);
+    await drain();
+    expect(dispatched()).toEqual(['write@0/8', 'writev@3/5', 'write@4/2']);
+    expect([req.error, req.value]).toEqual([0, 8]);
   });
 });
