@@ -631,6 +631,12 @@ export class Engine {
       this.#finish(m, EBADF, -1, last);
       return next();
     }
+    if (lane.closing) {
+      // aio_close came while the merged call was in the pool: this request was never
+      // issued on its own, and nothing may run on the descriptor after the close.
+      this.#finish(m, ECANCELED, -1, last);
+      return next();
+    }
     const cb = this.#callbackFor(m, last);
     this.#issue(m, lane, (err, bytes) => {
       cb(err, bytes);

@@ -1481,7 +1481,14 @@ class Runner {
       if (r.kind === 'fsync' || r.kind === 'fdatasync') {
         if (r.dispatches === 0) continue; // canceled: judged elsewhere
         const covered = this.recs.find(
-          (w) => w.file === r.file && w.kind === 'write' && w.accepted && !w.nop && w.seq < r.seq && w.completions.some((c) => c.error && c.at > r.submittedAt),
+          (w) =>
+            w.file === r.file &&
+            w.kind === 'write' &&
+            w.accepted &&
+            !w.nop &&
+            w.seq < r.seq &&
+            // A backend error, or an nng write that made no progress on a piece (the engine fails it with EIO).
+            (w.completions.some((c) => c.error && c.at > r.submittedAt) || (w.face === 'nng' && w.err === eioOf(w) && w.completions.some((c) => c.at > r.submittedAt))),
         );
         if (covered !== undefined) {
           want = true;
