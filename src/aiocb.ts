@@ -13,7 +13,7 @@ import { errnoName, invalidArgType, outOfRange, rangeRule } from './errors';
 import { IN_FLIGHT, type Request } from './engine/request';
 import { shared } from './shared';
 import { type Notifier, readSigevent } from './sigevent';
-import { readField, validateObject } from './validate';
+import { readField, readKeys, validateObject } from './validate';
 
 /**
  * `struct sigevent`: how completion is notified.
@@ -77,13 +77,7 @@ export class AioControlBlock implements AiocbFields {
     if (init === undefined || init === null) return;
     const src = validateObject(init, 'init');
     // Field by field, so that a throwing getter or proxy trap gives a coded TypeError naming it.
-    let keys: string[];
-    try {
-      keys = Object.keys(src);
-    } catch (cause) {
-      throw Object.assign(new TypeError(`The "init" argument could not be read: ${String((cause as Error | null)?.message ?? cause)}`, { cause }), { code: 'ERR_INVALID_ARG_TYPE' });
-    }
-    for (const key of keys) (this as unknown as Record<string, unknown>)[key] = readField(src, key, `init.${key}`);
+    for (const key of readKeys(src, 'init')) (this as unknown as Record<string, unknown>)[key] = readField(src, key, `init.${key}`);
   }
 
   /** Shows the fields and the status, as `util.inspect` and `console.log` print them. */

@@ -37,7 +37,7 @@ import { openFile } from './engine/dispatch';
 import { CANCELED, engine } from './engine/queue';
 import { DONE, OP_FDATASYNC, OP_FSYNC, OP_NAMES, OP_READ, OP_WRITE, type Op, Request } from './engine/request';
 import { type AioError, invalidArgType, outOfRange, systemError } from './errors';
-import { readField, validateArray, validateBuffer, validateInteger, validateObject } from './validate';
+import { readElement, readField, validateArray, validateBuffer, validateInteger, validateObject } from './validate';
 
 const { ECANCELED, ETIMEDOUT } = osConstants.errno;
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
@@ -352,7 +352,7 @@ function vectorJob(op: Op, shape: Shape, fd: unknown, buffers: unknown, o: Recor
   const iov: ArrayBufferView[] = [];
   let len = 0;
   for (let i = 0; i < list.length; i++) {
-    const b = validateBuffer(readField(list as unknown as Record<string, unknown>, String(i), `${prefix}buffers[${i}]`), `${prefix}buffers[${i}]`);
+    const b = validateBuffer(readElement(list, i, `${prefix}buffers[${i}]`), `${prefix}buffers[${i}]`);
     iov.push(b);
     len += b.byteLength;
   }

@@ -50,7 +50,25 @@ export function readField(obj: Record<string, unknown>, key: string, name: strin
   try {
     return obj[key];
   } catch (cause) {
-    const err = new TypeError(`The "${name}" property could not be read: ${typeof (cause as { message?: unknown } | null)?.message === 'string' ? (cause as { message: string }).message : String(cause)}`, { cause });
-    throw Object.assign(err, { code: 'ERR_INVALID_ARG_TYPE' });
+    throw unreadable(`"${name}" property`, cause);
   }
+}
+
+/** Reads `list[i]` once, as {@link readField} does (a getter or proxy trap may throw). */
+export function readElement(list: readonly unknown[], i: number, name: string): unknown {
+  return readField(list as unknown as Record<string, unknown>, String(i), name);
+}
+
+/** `Object.keys(obj)`, turning a throwing proxy trap into a coded TypeError that names the argument. */
+export function readKeys(obj: object, name: string): string[] {
+  try {
+    return Object.keys(obj);
+  } catch (cause) {
+    throw unreadable(`"${name}" argument`, cause);
+  }
+}
+
+function unreadable(label: string, cause: unknown): TypeError {
+  const why = typeof (cause as { message?: unknown } | null)?.message === 'string' ? (cause as { message: string }).message : String(cause);
+  return Object.assign(new TypeError(`The ${label} could not be read: ${why}`, { cause }), { code: 'ERR_INVALID_ARG_TYPE' });
 }

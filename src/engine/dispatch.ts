@@ -71,15 +71,18 @@ function fail(cb: IoCallback, err: unknown): void {
   process.nextTick(cb, asSystemError(err), 0);
 }
 
-/** Turns whatever fs threw into something with a `code` the engine can map to an errno. */
-function asSystemError(err: unknown): NodeJS.ErrnoException {
+/**
+ * Turns whatever fs (or a replacement backend) threw into something with a `code`
+ * the engine can map to an errno; EIO when it names none.
+ */
+export function asSystemError(err: unknown): NodeJS.ErrnoException {
   // Duck-typed, not instanceof: errors thrown by Node's own fs come from the main realm,
   // which is not this module's realm under vm contexts (and jest).
-  if (typeof err === 'object' && err !== null && typeof (err as { message?: unknown }).message === 'string') {
-    const e = err as NodeJS.ErrnoException;
+  const e = err as NodeJS.ErrnoException;
+  if (typeof err === 'object' && err !== null && (typeof e.message === 'string' || typeof e.code === 'string')) {
     // fs rejects fd -1 and other impossible descriptors with ERR_OUT_OF_RANGE before the
     // kernel sees them; the kernel would have said EBADF.
-    if (e.code === 'ERR_OUT_OF_RANGE' && /"fd"/.test(e.message)) e.code = 'EBADF';
+    if (e.code === 'ERR_OUT_OF_RANGE' && /"fd"/.test(String(e.message))) e.code = 'EBADF';
     return e;
   }
   return Object.assign(new Error(String(err)), { code: 'EIO' });

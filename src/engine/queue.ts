@@ -41,7 +41,7 @@
 import { constants as osConstants } from 'node:os';
 import { errnoOf } from '../errors';
 import { shared } from '../shared';
-import { type FsBackend, type IoCallback, nodeBackend } from './dispatch';
+import { asSystemError, type FsBackend, type IoCallback, nodeBackend } from './dispatch';
 import { statFd, writesAppend } from './fdinfo';
 import { ReadyHeap } from './heap';
 import { Lane } from './lane';
@@ -425,12 +425,7 @@ export class Engine {
 
   /** The backend callback of one call for `req`; a second call of it is ignored. */
   #callbackFor(req: Request, release: boolean): IoCallback {
-    let called = false;
-    return (err, bytes) => {
-      if (called) return; // A backend that calls back twice is ignored the second time.
-      called = true;
-      this.#finish(req, err === null ? 0 : errnoOf(err), bytes, release);
-    };
+    return once((err, bytes) => this.#finish(req, err === null ? 0 : errnoOf(err), bytes, release));
   }
 
   /** Writes what a short piece of a whole write left, from where it stopped. */
@@ -447,17 +442,8 @@ export class Engine {
       rest.push(new Uint8Array(v.buffer, v.byteOffset + skip, n - skip));
       skip = 0;
     }
-    let pos: number | bigint | null = null;
-    if (lane.seekable && req.pos !== null) {
-      pos = typeof req.pos === 'bigint' ? req.pos + BigInt(req.partial) : req.pos + req.partial;
-      if (typeof pos === 'bigint' && pos <= BigInt(Number.MAX_SAFE_INTEGER)) pos = Number(pos);
-    }
     const cb = this.#callbackFor(req, release);
-    try {
-      this.backend.writev(lane.fd, rest, pos as number | null, cb);
-    } catch (err) {
-      process.nextTick(cb, asErrno(err), 0);
-    }
+    guarded(cb, () => this.backend.writev(lane.fd, rest, positionOf(req, lane, req.partial) as number | null, cb));
   }
 
   /** Whether `lane`'s descriptor still names its file (one fstat per engine entry). */
@@ -476,27 +462,15 @@ export class Engine {
     lane.inFlight++;
   }
 
-  /**
-   * Hands `req` alone to the backend. A backend that throws instead of calling back
-   * (a broken replacement; the default never does) completes the request with that
-   * error on the next tick, so nothing is left in flight forever.
-   */
+  /** Hands `req` alone to the backend (a backend that throws is {@link guarded} against). */
   #issue(req: Request, lane: Lane, cb: IoCallback): void {
-    try {
-      this.#call(req, lane, cb);
-    } catch (err) {
-      process.nextTick(cb, asErrno(err), 0);
-    }
+    guarded(cb, () => this.#call(req, lane, cb));
   }
 
   #call(req: Request, lane: Lane, cb: IoCallback): void {
     const b = this.backend;
     const fd = lane.fd;
-    let pos: number | bigint | null = null;
-    if (lane.seekable) {
-      pos = req.pos;
-      if (typeof pos === 'bigint' && pos <= BigInt(Number.MAX_SAFE_INTEGER)) pos = Number(pos);
-    }
+    const pos = positionOf(req, lane, 0);
     switch (req.op) {
       case OP_READ:
         if (req.iov !== null) b.readv(fd, req.iov, pos as number | null, cb);
@@ -571,18 +545,11 @@ export class Engine {
     }
     this.merged += group.length;
     const pos = (group[0] as Request).pos as number;
-    let called = false;
-    const cb: IoCallback = (err, bytes) => {
-      if (called) return; // A backend that calls back twice is ignored the second time.
-      called = true;
-      this.#finishGroup(group, lane, err, bytes);
-    };
-    try {
+    const cb = once((err, bytes) => this.#finishGroup(group, lane, err, bytes));
+    guarded(cb, () => {
       if ((group[0] as Request).op === OP_READ) this.backend.readv(lane.fd, views, pos, cb);
       else this.backend.writev(lane.fd, views, pos, cb);
-    } catch (err) {
-      process.nextTick(cb, asErrno(err), 0);
-    }
+    });
   }
 
   #finishGroup(group: Request[], lane: Lane, err: NodeJS.ErrnoException | null, bytes: number): void {
@@ -737,10 +704,39 @@ export class Engine {
 /** Marks the end of a deferred batch (see {@link Engine.defer}). */
 const BATCH_END = (): void => {};
 
-/** Whatever a backend threw, as an error the engine can map to an errno (EIO when it names none). */
-function asErrno(err: unknown): NodeJS.ErrnoException {
-  if (typeof err === 'object' && err !== null && typeof (err as NodeJS.ErrnoException).code === 'string') return err as NodeJS.ErrnoException;
-  return Object.assign(new Error(String(err)), { code: 'EIO' });
+/** `cb`, ignoring every call after the first (a backend that calls back twice). */
+function once(cb: IoCallback): IoCallback {
+  let called = false;
+  return (err, bytes) => {
+    if (called) return;
+    called = true;
+    cb(err, bytes);
+  };
+}
+
+/**
+ * Runs `call`, which hands work to the backend. A backend that throws instead of
+ * calling back (a broken replacement; the default never does) completes it with that
+ * error on the next tick, so nothing is left in flight forever.
+ */
+function guarded(cb: IoCallback, call: () => void): void {
+  try {
+    call();
+  } catch (err) {
+    process.nextTick(cb, asSystemError(err), 0);
+  }
+}
+
+/**
+ * Where `req` transfers, `skip` bytes in: null on a non-seekable descriptor or for
+ * the current file position; a bigint only past 2^53 (only fs.read honours one).
+ */
+function positionOf(req: Request, lane: Lane, skip: number): number | bigint | null {
+  const at = req.pos;
+  if (!lane.seekable || at === null) return null;
+  if (typeof at === 'number') return at + skip;
+  const big = at + BigInt(skip);
+  return big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
 }
 
 /** Tells everyone who waits for `req`, then its face. */

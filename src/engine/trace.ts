@@ -23,7 +23,7 @@
 import { channel, tracingChannel } from 'node:diagnostics_channel';
 import { debuglog } from 'node:util';
 import { AioError } from '../errors';
-import { type Face, OP_NAMES, type Request } from './request';
+import { type Face, OP_NAMES, OP_WRITE, type Request } from './request';
 
 /** What a subscriber receives: one request's story so far. */
 export interface TraceContext {
@@ -107,7 +107,7 @@ export function traceEnqueue(req: Request): void {
     op: OP_NAMES[req.op],
     face: req.face,
     fd: req.fd,
-    position: req.op <= 1 ? req.pos : null,
+    position: req.op <= OP_WRITE ? req.pos : null,
     nbytes: req.len,
     priority: req.prio,
     enqueuedAt: performance.now(),

@@ -497,11 +497,16 @@ export class NngAio {
   }
 }
 
-/** @internal checks that `aio` is a live handle (see the design notes on freed handles). */
-export function validateAio(aio: unknown, name: string): NngAio {
+/** Throws the coded TypeError unless `aio` is a handle (of either copy of the package). */
+function asHandle(aio: unknown): asserts aio is NngAio {
   if (!(aio instanceof NngAio) || typeof (aio as { check?: unknown }).check !== 'function') {
     throw invalidArgType('aio', 'an instance of NngAio', aio);
   }
+}
+
+/** @internal checks that `aio` is a live handle (see the design notes on freed handles). */
+export function validateAio(aio: unknown, name: string): NngAio {
+  asHandle(aio);
   aio.check(name);
   return aio;
 }
@@ -1039,9 +1044,7 @@ export function nng_aio_start(aio: NngAio, cancelFn: NngCancelFn | null, arg?: u
  * nng_aio_finish(aio, 0, bytes);
  */
 export function nng_aio_finish(aio: NngAio, err: number, count?: number): void {
-  if (!(aio instanceof NngAio) || typeof (aio as { check?: unknown }).check !== 'function') {
-    throw invalidArgType('aio', 'an instance of NngAio', aio);
-  }
+  asHandle(aio);
   // A provider may still finish on a handle freed while busy (its callback is pending), never on one already freed.
   if (aio.freed) throw new Error('nng_aio_finish: the nng_aio handle has been freed');
   if (typeof err !== 'number' || !Number.isInteger(err) || err < 0) {

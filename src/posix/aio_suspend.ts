@@ -3,7 +3,7 @@ import { requestOf, type Aiocb } from '../aiocb';
 import { EAGAIN, EINTR, EINVAL } from '../constants';
 import { fail, failLater, invalidArgType, rangeRule } from '../errors';
 import type { Request } from '../engine/request';
-import { readField } from '../validate';
+import { readElement, readField } from '../validate';
 
 /** C's `struct timespec`, a relative timeout. */
 export interface Timespec {
@@ -88,7 +88,7 @@ function suspend(list: unknown, nent: unknown, timeout: unknown, signalIn: unkno
   }
   const pending: Request[] = [];
   for (let i = 0; i < nent; i++) {
-    const cb: unknown = readField(list as unknown as Record<string, unknown>, String(i), `list[${i}]`);
+    const cb: unknown = readElement(list, i, `list[${i}]`);
     if (cb === null || cb === undefined) continue;
     if (typeof cb !== 'object') throw invalidArgType(`list[${i}]`, 'an aiocb object or null', cb);
     const req = requestOf(cb);

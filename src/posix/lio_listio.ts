@@ -5,7 +5,7 @@ import { engine } from '../engine/queue';
 import { OP_READ, OP_WRITE, Request } from '../engine/request';
 import type { SigEvent } from '../aiocb';
 import { deliver, type Notifier, readSigevent } from '../sigevent';
-import { readField } from '../validate';
+import { readElement, readField } from '../validate';
 import { ListGroup, ownerFor, posixDone } from './submit';
 
 interface Entry {
@@ -73,7 +73,7 @@ export function lio_listio(mode: number, list: ReadonlyArray<Aiocb | null | unde
   // Read every entry first: a wrong JS type anywhere throws before anything is queued.
   const entries: Entry[] = [];
   for (let i = 0; i < nent; i++) {
-    const block: unknown = readField(list as unknown as Record<string, unknown>, String(i), `list[${i}]`);
+    const block: unknown = readElement(list, i, `list[${i}]`);
     if (block === null || block === undefined) continue;
     const name = `list[${i}]`;
     if (typeof block !== 'object') throw invalidArgType(name, 'an aiocb object or null', block);
