@@ -52,3 +52,29 @@ export function flush(turns = 3): Promise<void> {
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** The reason `p` rejects with; fails the test if it fulfils. Exactly once. */
+export async function rejection(p: Promise<unknown>): Promise<unknown> {
+  let reason: unknown;
+  await p.then(
+    mustNotCall('expected a rejection'),
+    mustCall((e: unknown) => {
+      reason = e;
+    }),
+  );
+  return reason;
+}
+
+/** The value `p` fulfils with; fails the test if it rejects. Exactly once. */
+export async function fulfilment<T>(p: Promise<T>): Promise<T> {
+  let value: T | undefined;
+  await p.then(
+    mustCall((v: T) => {
+      value = v;
+    }),
+    (e: unknown) => {
+      throw e;
+    },
+  );
+  return value as T;
+}

@@ -13,7 +13,7 @@ import { getEventListeners } from 'node:events';
 import { AioError, AioFileHandle, EOVERFLOW, aio_init, promises } from '../../src/index';
 import { engine } from '../../src/engine/queue';
 import { cleanup, fifo, tmpDir, tmpFile, tmpPath, track, untrack } from '../helpers/files';
-import { flush, mustCall, mustNotCall, sleep } from '../helpers/mustcall';
+import { flush, fulfilment, mustCall, mustNotCall, rejection, sleep } from '../helpers/mustcall';
 
 afterAll(cleanup);
 
@@ -26,31 +26,7 @@ const pWritev = promisify(fs.writev);
 const pFsync = promisify(fs.fsync);
 const pFdatasync = promisify(fs.fdatasync);
 
-/** The reason `p` rejects with, exactly once; fails the test if it fulfils. */
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  let reason: unknown;
-  await p.then(
-    mustNotCall('expected a rejection'),
-    mustCall((e: unknown) => {
-      reason = e;
-    }),
-  );
-  return reason;
-}
 
-/** The value `p` fulfils with, exactly once. */
-async function fulfilment<T>(p: Promise<T>): Promise<T> {
-  let value: T | undefined;
-  await p.then(
-    mustCall((v: T) => {
-      value = v;
-    }),
-    (e: unknown) => {
-      throw e;
-    },
-  );
-  return value as T;
-}
 
 /** A Promise watched until it settles, exactly once, never unhandled. */
 function observe<T>(p: Promise<T>): { settled: boolean; rejected: boolean; value?: T; reason?: unknown; done: Promise<void> } {

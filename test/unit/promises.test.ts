@@ -31,7 +31,7 @@ import {
 } from '../../src/index';
 import { engine } from '../../src/engine/queue';
 import { HeldBackend } from '../helpers/held-backend';
-import { flush, mustCall, mustNotCall, sleep } from '../helpers/mustcall';
+import { flush, fulfilment, mustCall, mustNotCall, rejection, sleep } from '../helpers/mustcall';
 
 const F = 1000;
 const G = 1001;
@@ -62,31 +62,7 @@ function observe<T>(p: Promise<T>): Observed<T> {
   return o;
 }
 
-/** The reason `p` rejects with; fails the test if it fulfils. Exactly once. */
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  let reason: unknown;
-  await p.then(
-    mustNotCall('expected a rejection'),
-    mustCall((e: unknown) => {
-      reason = e;
-    }),
-  );
-  return reason;
-}
 
-/** The value `p` fulfils with; fails the test if it rejects. Exactly once. */
-async function fulfilment<T>(p: Promise<T>): Promise<T> {
-  let value: T | undefined;
-  await p.then(
-    mustCall((v: T) => {
-      value = v;
-    }),
-    (e: unknown) => {
-      throw e;
-    },
-  );
-  return value as T;
-}
 
 /** Calls `fn`, asserting that it does not throw synchronously and returns a Promise. */
 function call(fn: () => Promise<unknown>): Promise<unknown> {
