@@ -13,7 +13,7 @@ import { getEventListeners } from 'node:events';
 import { AioError, AioFileHandle, EOVERFLOW, aio_init, promises } from '../../src/index';
 import { engine } from '../../src/engine/queue';
 import { cleanup, fifo, tmpDir, tmpFile, tmpPath, track, untrack } from '../helpers/files';
-import { flush, fulfilment, mustCall, mustNotCall, rejection, sleep } from '../helpers/mustcall';
+import { flush, fulfilment, mustCall, rejection, sleep } from '../helpers/mustcall';
 
 afterAll(cleanup);
 

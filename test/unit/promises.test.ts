@@ -31,7 +31,7 @@ import {
 } from '../../src/index';
 import { engine } from '../../src/engine/queue';
 import { HeldBackend } from '../helpers/held-backend';
-import { flush, fulfilment, mustCall, mustNotCall, rejection, sleep } from '../helpers/mustcall';
+import { flush, fulfilment, mustCall, rejection, sleep } from '../helpers/mustcall';
 
 const F = 1000;
 const G = 1001;
