@@ -34,6 +34,17 @@
  *   alone: bytes are handed out in file order; a request the call did not reach (a
  *   short transfer, or an error) runs alone afterwards in the same slot. Merged
  *   requests complete in submission order.
+ * - Dispatch is batched behind completions. From the first thread-pool completion of
+ *   an event-loop turn until that turn's check phase (one setImmediate), and while
+ *   deferred notifications run, freed slots and new requests on regular files wait
+ *   ("held"); then everything ready goes out in one burst. Resubmissions made by
+ *   completion callbacks thus reach libuv together, its workers find work queued
+ *   instead of being woken once per request, and requests that became adjacent
+ *   merge. Holding is invisible to the POSIX and nng semantics: I/O on a regular
+ *   file never needs the main thread to progress, and every cancel (and aio_close)
+ *   first dispatches what is held, so it finds exactly what it would have found had
+ *   dispatch been immediate. A request on a non-seekable descriptor (pipe, FIFO,
+ *   socket), whose progress may need this very thread, ends the hold at once.
  * - Submission, dispatch and cancellation cost O(log n) in the number of ready
  *   requests; hazard detection costs O(k) in the outstanding requests of the same
  *   descriptor, and nothing for reads when the descriptor has no writes outstanding.
@@ -211,7 +222,8 @@ export class Engine {
     lane.add(req);
     req.mergeable = !req.gated && !req.whole && req.op <= OP_WRITE && typeof req.pos === 'number' && req.len > 0;
     if (req.gated ? lane.head === req : req.blockers === 0) this.#makeReady(req);
-    this.#pump();
+    if (!lane.seekable) this.#release();
+    else if (!this.#held()) this.#pump();
   }
 
   /**
@@ -234,6 +246,7 @@ export class Engine {
    */
   cancel(req: Request): number {
     this.#epoch++;
+    this.#release();
     if (req.state === DONE) return ALL_DONE;
     if (req.state === IN_FLIGHT) return NOT_CANCELED;
     this.#cancelQueued(req);
@@ -247,6 +260,7 @@ export class Engine {
    */
   cancelAll(reqs: readonly Request[]): void {
     this.#epoch++;
+    this.#release();
     for (const r of reqs) if (r.state !== DONE && r.state !== IN_FLIGHT) this.#cancelQueued(r);
     this.#pump();
   }
@@ -258,13 +272,18 @@ export class Engine {
    */
   cancelFd(fd: number): { canceled: number; inFlight: number } {
     this.#epoch++;
+    this.#release();
+    return this.#cancelQueuedOn(fd);
+  }
+
+  #cancelQueuedOn(fd: number): { canceled: number; inFlight: number } {
     const lane = this.#lanes.get(fd);
     if (lane === undefined) return { canceled: 0, inFlight: 0 };
     const queued: Request[] = [];
     for (let r = lane.head; r !== null; r = r.laneNext) if (r.state !== IN_FLIGHT) queued.push(r);
     const inFlight = lane.inFlight;
     for (const r of queued) this.#cancelQueued(r);
-    this.#pump();
+    if (!this.#held()) this.#pump();
     return { canceled: queued.length, inFlight };
   }
 
@@ -281,7 +300,8 @@ export class Engine {
     if (typeof lane === 'number') return Promise.resolve(lane);
     this.#closing.add(fd);
     lane.closing = true;
-    this.cancelFd(fd);
+    // What is held is still queued: canceled, not dispatched (nothing runs after the close is called).
+    this.#cancelQueuedOn(fd);
     return new Promise<number>((resolve) => {
       const done = (error: number): void => {
         this.#closing.delete(fd);
@@ -344,6 +364,16 @@ export class Engine {
 
   readonly #flush = (): void => {
     this.#flushScheduled = false;
+    this.#flushing = true;
+    try {
+      this.#runDeferred();
+    } finally {
+      this.#flushing = false;
+      if (!this.#held()) this.#pump();
+    }
+  };
+
+  #runDeferred(): void {
     const batch = this.#deferred;
     this.#deferred = [];
     for (let i = 0; i < batch.length; i++) {
@@ -367,12 +397,12 @@ export class Engine {
         throw err;
       }
     }
-  };
+  }
 
-  /** Applies a new in-flight cap; raising it dispatches at once. */
+  /** Applies a new in-flight cap; raising it dispatches at once (or when the current hold ends). */
   setMaxInFlight(n: number): void {
     this.maxInFlight = n;
-    this.#pump();
+    if (!this.#held()) this.#pump();
   }
 
   #findHazards(req: Request, lane: Lane, isWrite: boolean): void {
@@ -396,6 +426,45 @@ export class Engine {
     req.state = READY;
     this.#heap.push(req);
     if (req.mergeable && this.mergeMaxRequests > 1) (req.lane as Lane).index(req);
+  }
+
+  /** From a thread-pool completion until this event-loop turn's check phase: see the design notes. */
+  #window = false;
+  #windowScheduled = false;
+  /** True while deferred notifications run: their resubmissions go out together afterwards. */
+  #flushing = false;
+
+  #held(): boolean {
+    return this.#window || this.#flushing;
+  }
+
+  /** Called on every thread-pool completion: holds dispatch until this turn's check phase. */
+  #holdDispatch(): void {
+    this.#window = true;
+    if (this.#windowScheduled) return;
+    this.#windowScheduled = true;
+    setImmediate(this.#endWindow);
+  }
+
+  readonly #endWindow = (): void => {
+    this.#windowScheduled = false;
+    this.#window = false;
+    if (!this.#flushing) this.#pump();
+  };
+
+  /**
+   * Ends the current hold (see the design notes) and dispatches everything ready now,
+   * as if dispatch had never been held. For tests and tools that swap the backend or
+   * need "in the thread pool when this returns"; the faces never need it.
+   */
+  dispatchHeld(): void {
+    this.#release();
+  }
+
+  /** Ends the hold now and dispatches everything ready (before a cancel, or for a non-seekable descriptor). */
+  #release(): void {
+    this.#window = false;
+    this.#pump();
   }
 
   #pump(): void {
@@ -554,6 +623,7 @@ export class Engine {
 
   #finishGroup(group: Request[], lane: Lane, err: NodeJS.ErrnoException | null, bytes: number): void {
     this.#epoch++;
+    this.#holdDispatch();
     const done: Request[] = [];
     const left: Request[] = [];
     let rest = err === null ? bytes : -1;
@@ -583,7 +653,7 @@ export class Engine {
       this.#runAlone(left, 0, lane);
     } else {
       this.#calls--;
-      this.#pump();
+      if (!this.#held()) this.#pump();
     }
   }
 
@@ -614,6 +684,7 @@ export class Engine {
   /** Completes a request from the thread pool; `release` frees its slot and dispatches more. */
   #finish(req: Request, errno: number, bytes: number, release: boolean): void {
     this.#epoch++;
+    this.#holdDispatch();
     if (req.state !== IN_FLIGHT) return;
     if (req.whole && errno === 0) {
       const total = req.partial + bytes;
@@ -640,7 +711,7 @@ export class Engine {
     }
     if (release) {
       this.#calls--;
-      this.#pump();
+      if (!this.#held()) this.#pump();
     }
   }
 

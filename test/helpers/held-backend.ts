@@ -40,10 +40,30 @@ function sysError(code: string, syscall: string): NodeJS.ErrnoException {
 }
 
 export class HeldBackend implements FsBackend {
-  /** Operations dispatched and not yet released, oldest first. */
-  readonly pending: HeldOp[] = [];
-  /** Every operation ever dispatched, in dispatch order. */
-  readonly log: HeldOp[] = [];
+  readonly #pending: HeldOp[] = [];
+
+  /**
+   * Operations dispatched and not yet released, oldest first. Reading it first lets the
+   * engine dispatch what it holds (from a completion until the event loop's check
+   * phase): a test that looks at the thread pool acts after that point.
+   */
+  get pending(): HeldOp[] {
+    this.#engine?.dispatchHeld();
+    return this.#pending;
+  }
+
+  readonly #log: HeldOp[] = [];
+
+  /** The operation dispatched last, without touching the engine (safe inside a backend call). */
+  lastDispatched(): HeldOp | undefined {
+    return this.#log[this.#log.length - 1];
+  }
+
+  /** Every operation ever dispatched, in dispatch order (after letting the engine dispatch what it holds). */
+  get log(): HeldOp[] {
+    this.#engine?.dispatchHeld();
+    return this.#log;
+  }
   readonly #fds = new Map<number, Required<FakeFd>>();
   #nextIno = 1000;
   /** When set, every operation completes on its own after this many ms (0 = next tick). */
@@ -65,6 +85,9 @@ export class HeldBackend implements FsBackend {
     this.open(fd, { ...kind, ino: this.#nextIno++ });
   }
 
+  /** The engine this backend is installed on (by {@link use}). */
+  #engine: Engine | null = null;
+
   /** Releases the oldest pending operation. */
   releaseNext(result?: { bytes?: number; error?: string }): HeldOp {
     const op = this.pending[0];
@@ -80,7 +103,7 @@ export class HeldBackend implements FsBackend {
 
   #hold(op: HeldOpName, fd: number, length: number, position: number | bigint | null, buffers: readonly ArrayBufferView[], cb: IoCallback): void {
     let released = false;
-    const pending = this.pending;
+    const pending = this.#pending;
     const entry: HeldOp = {
       op,
       fd,
@@ -100,8 +123,8 @@ export class HeldBackend implements FsBackend {
         process.nextTick(cb, err, bytes);
       },
     };
-    this.pending.push(entry);
-    this.log.push(entry);
+    this.#pending.push(entry);
+    this.#log.push(entry);
     if (this.autoRelease !== null) {
       const delay = this.autoRelease;
       setTimeout(() => {
@@ -150,8 +173,11 @@ export class HeldBackend implements FsBackend {
    */
   use(maxInFlight = 1, eng: Engine = engine()): () => void {
     if (eng.outstanding !== 0) throw new Error(`held backend: engine not idle (${eng.outstanding} outstanding)`);
+    // A hold left by the previous test's last completion would delay this test's first dispatch.
+    eng.dispatchHeld();
     const prev = { backend: eng.backend, cap: eng.maxInFlight };
     eng.backend = this;
+    this.#engine = eng;
     eng.setMaxInFlight(maxInFlight);
     return () => {
       this.autoRelease = 0;

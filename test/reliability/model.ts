@@ -536,7 +536,7 @@ export class SimBackend implements FsBackend {
       chunk.c = end;
       cb(err, n);
     });
-    entry.held = this.held.log[this.held.log.length - 1] as HeldOp;
+    entry.held = this.held.lastDispatched() as HeldOp;
   }
 
   /** Applies a released operation to the simulated file; returns the byte count the caller sees. */

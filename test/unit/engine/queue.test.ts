@@ -299,7 +299,7 @@ describe('Engine: descriptors', () => {
     const w = submit(OP_WRITE, 10, 0, 4);
     held.reopen(10); // fd 10 now names another file
     held.releaseNext();
-    await flush(1);
+    await flush(2);
     expect(w.req.error).toBe(EBADF);
     expect(held.log.filter((o) => o.fd === 10)).toHaveLength(0);
   });
