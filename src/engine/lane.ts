@@ -4,9 +4,148 @@
  * A lane exists from the first accepted request on a descriptor until the last one
  * completes; the next burst classifies the descriptor afresh, so a closed and reused
  * descriptor number is never judged by the previous file's facts.
+ *
+ * The hazard index answers "which outstanding requests could a new one observe"
+ * without walking them all (SPEC §4: O(log n) with a million waiting). On a seekable
+ * descriptor every outstanding read or write is in exactly one of four places:
+ * - a tree of the positioned reads, and one of the positioned writes, with a
+ *   non-empty byte range: treaps keyed on (first byte, submission order), each node
+ *   also naming the request of its subtree that reaches furthest, so that all the
+ *   ranges overlapping a given one are found in O(log n + k);
+ * - a list of the gated reads, and one of the gated writes (O_APPEND or unknown
+ *   flags, or the current file position): they count as overlapping everything;
+ * - nowhere, for empty positioned requests (they overlap nothing) and barriers (the
+ *   hazard rule skips them; they are ordered through the lane's head).
+ * The links live in the requests themselves (hazardLeft, hazardRight, hazardReach):
+ * no allocation per request. Treap priorities are a hash of the submission number,
+ * so the shape is that of a random treap whatever the offsets, and nothing is stored.
  */
 import type { FdFacts } from './fdinfo';
-import { OP_WRITE, type Request } from './request';
+import { OP_READ, OP_WRITE, type Request } from './request';
+
+/** Whether `req`, outstanding on a lane, is in the lane's hazard index, and where. */
+const NOT_INDEXED = 0;
+const IN_TREE = 1;
+const IN_GATED = 2;
+
+function placeOf(lane: Lane, req: Request): number {
+  if (!lane.seekable || req.op > OP_WRITE) return NOT_INDEXED;
+  if (req.gated) return IN_GATED;
+  return req.len > 0 ? IN_TREE : NOT_INDEXED;
+}
+
+/** First byte of a positioned request (as the hazard rule has always computed it). */
+function startOf(r: Request): number {
+  const pos = r.pos;
+  return typeof pos === 'number' ? pos : Number(pos);
+}
+
+/** The byte after a positioned request's last. */
+function endOf(r: Request): number {
+  return startOf(r) + r.len;
+}
+
+/** The treap priority of `r`: a hash of its submission number (fmix32 of MurmurHash3). */
+function priorityOf(r: Request): number {
+  let h = r.seq | 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** Whether `a` sorts before `b`: by first byte, then submission order. */
+function sortsBefore(a: Request, b: Request): boolean {
+  const sa = startOf(a);
+  const sb = startOf(b);
+  return sa < sb || (sa === sb && a.seq < b.seq);
+}
+
+/** Recomputes `n.hazardReach` from `n` and its children. */
+function update(n: Request): void {
+  let reach = n;
+  let end = endOf(n);
+  const l = n.hazardLeft;
+  if (l !== null) {
+    const lr = l.hazardReach as Request;
+    const le = endOf(lr);
+    if (le > end) {
+      reach = lr;
+      end = le;
+    }
+  }
+  const r = n.hazardRight;
+  if (r !== null) {
+    const rr = r.hazardReach as Request;
+    if (endOf(rr) > end) reach = rr;
+  }
+  n.hazardReach = reach;
+}
+
+/** Inserts `x` into the treap rooted at `root`; returns the new root. */
+function insert(root: Request | null, x: Request): Request {
+  if (root === null) {
+    x.hazardLeft = x.hazardRight = null;
+    x.hazardReach = x;
+    return x;
+  }
+  if (sortsBefore(x, root)) {
+    const l = insert(root.hazardLeft, x);
+    root.hazardLeft = l;
+    if (priorityOf(l) > priorityOf(root)) {
+      // Rotate right: l becomes the subtree's root.
+      root.hazardLeft = l.hazardRight;
+      l.hazardRight = root;
+      update(root);
+      update(l);
+      return l;
+    }
+  } else {
+    const r = insert(root.hazardRight, x);
+    root.hazardRight = r;
+    if (priorityOf(r) > priorityOf(root)) {
+      root.hazardRight = r.hazardLeft;
+      r.hazardLeft = root;
+      update(root);
+      update(r);
+      return r;
+    }
+  }
+  update(root);
+  return root;
+}
+
+/** Joins two treaps, every key of `a` sorting before every key of `b`. */
+function join(a: Request | null, b: Request | null): Request | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  if (priorityOf(a) > priorityOf(b)) {
+    a.hazardRight = join(a.hazardRight, b);
+    update(a);
+    return a;
+  }
+  b.hazardLeft = join(a, b.hazardLeft);
+  update(b);
+  return b;
+}
+
+/** Removes `x` (which is in it) from the treap rooted at `root`; returns the new root. */
+function remove(root: Request, x: Request): Request | null {
+  if (root === x) {
+    const joined = join(x.hazardLeft, x.hazardRight);
+    x.hazardLeft = x.hazardRight = x.hazardReach = null;
+    return joined;
+  }
+  if (sortsBefore(x, root)) root.hazardLeft = remove(root.hazardLeft as Request, x);
+  else root.hazardRight = remove(root.hazardRight as Request, x);
+  update(root);
+  return root;
+}
+
+/** Called for each earlier request a new one must wait for. */
+export type HazardVisitor = (earlier: Request, req: Request) => void;
 
 export class Lane {
   readonly fd: number;
@@ -27,8 +166,14 @@ export class Lane {
   writes = 0;
   /** Outstanding requests in the thread pool. */
   inFlight = 0;
-  /** Outstanding barriers (fsync, fdatasync), oldest first. */
-  readonly barriers: Request[] = [];
+  /** Outstanding barriers (fsync, fdatasync), oldest first (a Set: removal of any is O(1)). */
+  readonly barriers = new Set<Request>();
+  /** Hazard index (see the notes above): tree roots by op (read 0, write 1). */
+  readonly #trees: [Request | null, Request | null] = [null, null];
+  /** Hazard index: newest gated request by op; the lists run through hazardLeft (older) and hazardRight (newer). */
+  readonly #gated: [Request | null, Request | null] = [null, null];
+  /** Index entries examined by {@link forEachHazard} so far (a cost counter for tests and benches). */
+  inspected = 0;
   /**
    * Ready positional requests by op (read 0, write 1), indexed by first byte and by
    * the byte after their last, so that dispatch finds adjacent ones in O(1) to merge.
@@ -70,7 +215,57 @@ export class Lane {
     this.tail = req;
     this.count++;
     if (req.op === OP_WRITE) this.writes++;
-    if (req.isBarrier) this.barriers.push(req);
+    if (req.isBarrier) this.barriers.add(req);
+    const place = placeOf(this, req);
+    if (place === IN_TREE) {
+      this.#trees[req.op as 0 | 1] = insert(this.#trees[req.op as 0 | 1], req);
+    } else if (place === IN_GATED) {
+      const newest = this.#gated[req.op as 0 | 1];
+      req.hazardLeft = newest;
+      req.hazardRight = null;
+      if (newest !== null) newest.hazardRight = req;
+      this.#gated[req.op as 0 | 1] = req;
+    }
+  }
+
+  /**
+   * Calls `visit(e, req)` for every outstanding request `e` that `req` (a positioned
+   * read or write, not yet added) must wait for under SPEC §2's rule: `e`'s byte range
+   * overlaps `req`'s and at least one of them is a write; a gated `e` counts as
+   * overlapping everything; barriers are not visited. Costs O(log n + k) for k visits,
+   * plus the gated requests of the op(s) concerned.
+   */
+  forEachHazard(req: Request, visit: HazardVisitor): void {
+    const isWrite = req.op === OP_WRITE;
+    for (let e = this.#gated[OP_WRITE]; e !== null; e = e.hazardLeft) {
+      this.inspected++;
+      visit(e, req);
+    }
+    if (isWrite) {
+      for (let e = this.#gated[OP_READ]; e !== null; e = e.hazardLeft) {
+        this.inspected++;
+        visit(e, req);
+      }
+    }
+    if (req.len === 0) return;
+    const start = startOf(req);
+    const end = start + req.len;
+    this.#overlapping(this.#trees[OP_WRITE], start, end, req, visit);
+    if (isWrite) this.#overlapping(this.#trees[OP_READ], start, end, req, visit);
+  }
+
+  /** Visits the requests of the subtree at `node` whose ranges overlap [start, end). */
+  #overlapping(node: Request | null, start: number, end: number, req: Request, visit: HazardVisitor): void {
+    while (node !== null) {
+      this.inspected++;
+      if (endOf(node.hazardReach as Request) <= start) return; // nothing here reaches the range
+      const l = node.hazardLeft;
+      if (l !== null) this.#overlapping(l, start, end, req, visit);
+      const s = startOf(node);
+      if (s >= end) return; // this one and everything to its right start after the range
+      if (s + node.len > start) visit(node, req);
+      node = node.hazardRight;
+    }
   }
 
   /** Lists a ready mergeable request in the merge index. */
@@ -115,6 +310,17 @@ export class Lane {
     req.lane = null;
     this.count--;
     if (req.op === OP_WRITE) this.writes--;
-    if (req.isBarrier) this.barriers.splice(this.barriers.indexOf(req), 1);
+    if (req.isBarrier) this.barriers.delete(req);
+    const place = placeOf(this, req);
+    if (place === IN_TREE) {
+      this.#trees[req.op as 0 | 1] = remove(this.#trees[req.op as 0 | 1] as Request, req);
+    } else if (place === IN_GATED) {
+      const older = req.hazardLeft;
+      const newer = req.hazardRight;
+      if (older !== null) older.hazardRight = newer;
+      if (newer !== null) newer.hazardLeft = older;
+      else this.#gated[req.op as 0 | 1] = older;
+      req.hazardLeft = req.hazardRight = null;
+    }
   }
 }

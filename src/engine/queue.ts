@@ -46,8 +46,9 @@
  *   dispatch been immediate. A request on a non-seekable descriptor (pipe, FIFO,
  *   socket), whose progress may need this very thread, ends the hold at once.
  * - Submission, dispatch and cancellation cost O(log n) in the number of ready
- *   requests; hazard detection costs O(k) in the outstanding requests of the same
- *   descriptor, and nothing for reads when the descriptor has no writes outstanding.
+ *   requests; hazard detection costs O(log n + k) for k conflicting requests (lane.ts's
+ *   hazard index), plus the gated reads or writes outstanding on the descriptor, and
+ *   nothing for reads when the descriptor has no writes outstanding.
  */
 import { constants as osConstants } from 'node:os';
 import { errnoOf } from '../errors';
@@ -215,9 +216,9 @@ export class Engine {
     } else if (req.op === OP_WRITE) {
       if (lane.appends === undefined) lane.appends = writesAppend(this.backend, lane.fd);
       if (lane.appends) req.gated = true;
-      else this.#findHazards(req, lane, true);
+      else this.#findHazards(req, lane);
     } else if (lane.writes > 0) {
-      this.#findHazards(req, lane, false);
+      this.#findHazards(req, lane);
     }
     lane.add(req);
     req.mergeable = !req.gated && !req.whole && req.op <= OP_WRITE && typeof req.pos === 'number' && req.len > 0;
@@ -405,21 +406,9 @@ export class Engine {
     if (!this.#held()) this.#pump();
   }
 
-  #findHazards(req: Request, lane: Lane, isWrite: boolean): void {
-    const start = Number(req.pos);
-    const end = start + req.len;
-    for (let e = lane.head; e !== null; e = e.laneNext) {
-      if (e.isBarrier) continue;
-      const eWrite = e.op === OP_WRITE;
-      if (!isWrite && !eWrite) continue;
-      // An earlier gated write (O_APPEND) lands at an unknown place: assume overlap.
-      if (!e.gated) {
-        const eStart = Number(e.pos);
-        if (req.len === 0 || e.len === 0 || eStart >= end || eStart + e.len <= start) continue;
-      }
-      req.blockers++;
-      (e.dependents ??= []).push(req);
-    }
+  /** Makes `req` wait for every earlier request of `lane` it could observe (the lane's hazard index finds them). */
+  #findHazards(req: Request, lane: Lane): void {
+    lane.forEachHazard(req, waitFor);
   }
 
   #makeReady(req: Request): void {
@@ -770,6 +759,12 @@ export class Engine {
     if (req.trace !== null) traceComplete(req, req.trace, report);
     else report(req);
   }
+}
+
+/** Makes `req` wait for `earlier` (a hazard edge). */
+function waitFor(earlier: Request, req: Request): void {
+  req.blockers++;
+  (earlier.dependents ??= []).push(req);
 }
 
 /** Marks the end of a deferred batch (see {@link Engine.defer}). */

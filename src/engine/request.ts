@@ -30,6 +30,14 @@ export const IN_FLIGHT = 2;
 export const DONE = 3;
 export type State = typeof BLOCKED | typeof READY | typeof IN_FLIGHT | typeof DONE;
 
+/** Bits of {@link Request.flags}. */
+const RETRIEVED = 1;
+const GATED = 2;
+const WHOLE = 4;
+const HALTED = 8;
+const INDEXED = 16;
+const MERGEABLE = 32;
+
 /** The public face a request came from. */
 export type Face = 'posix' | 'nng' | 'promise';
 
@@ -71,8 +79,6 @@ export class Request {
   error = 0;
   /** Bytes transferred (or 0 for fsync) on success, -1 on failure. */
   value = 0;
-  /** Set by the face when the result has been retrieved (aio_return's once-only rule). */
-  retrieved = false;
   /** Which face submitted it, for tracing. */
   face: Face = 'posix';
   /** @internal the tracing context while someone listens (engine/trace.ts), else null. */
@@ -87,32 +93,27 @@ export class Request {
   heapIndex = -1;
   /** @internal earlier requests this one must wait for. */
   blockers = 0;
-  /** @internal true when it must wait for every earlier request of its lane (barriers, streams). */
-  gated = false;
   /** @internal later requests waiting for this one. */
   dependents: Request[] | null = null;
   /** @internal for barriers: the first failure among the writes it covers. */
   coveredError = 0;
-  /**
-   * Set by the face before submission: a short write is continued (in the same slot,
-   * keeping its place in the descriptor's order) until every byte is written or an
-   * error occurs. nng_file_write's "the whole iov or fails".
-   */
-  whole = false;
   /** For whole writes: bytes written by earlier pieces (the count to report with an error). */
   partial = 0;
-  /**
-   * For whole writes, set by the face when a cancel came while a piece was in the
-   * thread pool: the piece cannot be taken back, but the rest is not written; the
-   * request then ends with ECANCELED and `partial` bytes written.
-   */
-  halted = false;
-  /** @internal true while listed in its lane's merge index (ready, positional, mergeable). */
-  indexed = false;
-  /** @internal true when it may share a system call with adjacent requests (see queue.ts). */
-  mergeable = false;
   /** @internal callbacks to run once when the status becomes final (aio_suspend waiters). */
   waiters: Array<(req: Request) => void> | null = null;
+  /**
+   * @internal the lane's hazard index (lane.ts): children in its tree of outstanding
+   * positioned requests, or neighbours in its list of gated ones.
+   */
+  hazardLeft: Request | null = null;
+  hazardRight: Request | null = null;
+  /** @internal the request reaching furthest (largest end) in this one's subtree of the hazard tree. */
+  hazardReach: Request | null = null;
+  /**
+   * @internal the boolean properties below, one bit each: a queued request costs one
+   * field for all of them instead of one field each (issue 4's memory target).
+   */
+  flags = 0;
 
   constructor(
     op: Op,
@@ -134,6 +135,66 @@ export class Request {
     this.prio = prio;
     this.onDone = onDone;
     this.owner = owner;
+  }
+
+  /** Set by the face when the result has been retrieved (aio_return's once-only rule). */
+  get retrieved(): boolean {
+    return (this.flags & RETRIEVED) !== 0;
+  }
+  set retrieved(on: boolean) {
+    this.#set(RETRIEVED, on);
+  }
+
+  /** @internal true when it must wait for every earlier request of its lane (barriers, streams). */
+  get gated(): boolean {
+    return (this.flags & GATED) !== 0;
+  }
+  set gated(on: boolean) {
+    this.#set(GATED, on);
+  }
+
+  /**
+   * Set by the face before submission: a short write is continued (in the same slot,
+   * keeping its place in the descriptor's order) until every byte is written or an
+   * error occurs. nng_file_write's "the whole iov or fails".
+   */
+  get whole(): boolean {
+    return (this.flags & WHOLE) !== 0;
+  }
+  set whole(on: boolean) {
+    this.#set(WHOLE, on);
+  }
+
+  /**
+   * For whole writes, set by the face when a cancel came while a piece was in the
+   * thread pool: the piece cannot be taken back, but the rest is not written; the
+   * request then ends with ECANCELED and `partial` bytes written.
+   */
+  get halted(): boolean {
+    return (this.flags & HALTED) !== 0;
+  }
+  set halted(on: boolean) {
+    this.#set(HALTED, on);
+  }
+
+  /** @internal true while listed in its lane's merge index (ready, positional, mergeable). */
+  get indexed(): boolean {
+    return (this.flags & INDEXED) !== 0;
+  }
+  set indexed(on: boolean) {
+    this.#set(INDEXED, on);
+  }
+
+  /** @internal true when it may share a system call with adjacent requests (see queue.ts). */
+  get mergeable(): boolean {
+    return (this.flags & MERGEABLE) !== 0;
+  }
+  set mergeable(on: boolean) {
+    this.#set(MERGEABLE, on);
+  }
+
+  #set(bit: number, on: boolean): void {
+    this.flags = on ? this.flags | bit : this.flags & ~bit;
   }
 
   /** True for fsync and fdatasync: barriers over earlier requests on the descriptor. */
