@@ -10,7 +10,8 @@
  */
 import { AIO_PRIO_DELTA_MAX, LIO_NOP, SIGEV_NONE } from './constants';
 import { errnoName, invalidArgType, outOfRange, rangeRule } from './errors';
-import { allocAligned, MAX_ALIGNED, PAGE_SIZE } from './engine/aligned';
+import { allocAligned, MAX_ALIGNED } from './aligned';
+import { PAGE_SIZE } from './engine/aligned';
 import { IN_FLIGHT, type Request } from './engine/request';
 import { shared } from './shared';
 import { type Notifier, readSigevent } from './sigevent';

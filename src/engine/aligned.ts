@@ -16,20 +16,23 @@
  * - The pool: slots in power-of-two size classes from {@link MIN_SLOT} to
  *   {@link MAX_SLOT}, carved from chunks of {@link CHUNK_BYTES}; each class keeps a
  *   free list. Acquire and release are O(1). Slots are never given back to the
- *   system: the pool only grows, up to `capBytes` of chunks; beyond it acquire
- *   answers null and the caller does its I/O directly.
+ *   system: the pool only grows, up to `capBytes` of chunks; at the cap a request
+ *   whose class has no free slot gets a free slot of a larger class, or null, and
+ *   the caller then does its I/O directly.
  * - A slot is either free or lent out; releasing a slot that is not lent out is a bug
  *   in the caller and throws.
- * - The allocator's buffers are the user's: they are never pooled, and their memory
- *   goes back to the system when every view of it has been garbage collected.
+ * - The allocator's buffers (src/aligned.ts) are the user's: they are never pooled,
+ *   and their memory goes back to the system when every view of it has been garbage
+ *   collected.
+ * - This module imports nothing but shared state: engine/dispatch.ts imports it, and
+ *   constants.ts imports dispatch.ts, so an import of errors.ts here would be a cycle.
  */
-import { invalidArgType, outOfRange } from '../errors';
 import { shared } from '../shared';
 
 /** The page size the alignment is about (x86-64 and arm64 Linux with 4 KiB pages). */
 export const PAGE_SIZE = 4096;
 /** A WebAssembly page: Memory sizes are multiples of it. */
-const WASM_PAGE = 65536;
+export const WASM_PAGE = 65536;
 /** Smallest pool slot. */
 export const MIN_SLOT = 64 * 1024;
 /** Largest pool slot. */
@@ -38,8 +41,6 @@ export const MAX_SLOT = 4 * 1024 * 1024;
 export const CHUNK_BYTES = 16 * 1024 * 1024;
 /** Default cap on the bytes of chunks the pool reserves. */
 export const DEFAULT_POOL_CAP = 64 * 1024 * 1024;
-/** Largest {@link allocAligned} request. */
-export const MAX_ALIGNED = 2 ** 31;
 
 const MIN_SHIFT = 31 - Math.clz32(MIN_SLOT);
 const CLASSES = 31 - Math.clz32(MAX_SLOT) - MIN_SHIFT + 1;
@@ -54,7 +55,7 @@ interface WasmMemoryConstructor {
 const WasmMemory = (globalThis as unknown as { WebAssembly: { Memory: WasmMemoryConstructor } }).WebAssembly.Memory;
 
 /** A new page-aligned, zero-filled ArrayBuffer of `bytes` (a multiple of 64 KiB). */
-function reserve(bytes: number): ArrayBuffer {
+export function reserve(bytes: number): ArrayBuffer {
   const buf = new WasmMemory({ initial: bytes / WASM_PAGE, maximum: bytes / WASM_PAGE }).buffer;
   ours.add(buf);
   return buf;
@@ -114,8 +115,9 @@ export class AlignedPool {
   /**
    * Lends a page-aligned slot of at least `size` bytes.
    *
-   * @returns the slot, or null when `size` is above {@link MAX_SLOT} or the pool
-   * would have to grow beyond `capBytes`.
+   * @returns the slot, or null when `size` is above {@link MAX_SLOT}, or when the
+   * pool would have to grow beyond `capBytes` and no larger slot is free (a larger
+   * free slot is lent then, rather than none).
    */
   acquire(size: number): Slot | null {
     if (size > MAX_SLOT) return null;
@@ -126,7 +128,7 @@ export class AlignedPool {
       if (this.#chunk === null || this.#used + bytes > this.#chunk.byteLength) {
         // The tail of the old chunk is abandoned: it was never touched, so it costs
         // address space, not memory.
-        if (this.#reserved + CHUNK_BYTES > this.capBytes) return null;
+        if (this.#reserved + CHUNK_BYTES > this.capBytes) return this.#larger(cls);
         this.#chunk = reserve(CHUNK_BYTES);
         this.#reserved += CHUNK_BYTES;
         this.#used = 0;
@@ -137,6 +139,19 @@ export class AlignedPool {
     slot.lent = true;
     this.#lent++;
     return slot;
+  }
+
+  /** At the cap: a free slot of a larger class, or null (at most CLASSES steps). */
+  #larger(cls: number): Slot | null {
+    for (let c = cls + 1; c < CLASSES; c++) {
+      const slot = this.#free[c]?.pop();
+      if (slot !== undefined) {
+        slot.lent = true;
+        this.#lent++;
+        return slot;
+      }
+    }
+    return null;
   }
 
   /**
@@ -158,57 +173,15 @@ export class AlignedPool {
 /** The engine's bounce pool (shared by the ESM and the CommonJS copy). */
 export const bouncePool: AlignedPool = ((shared as { bouncePool?: AlignedPool }).bouncePool ??= new AlignedPool());
 
-/** Below this, {@link allocAligned} carves from a shared chunk; at and above it, a buffer gets its own memory. */
-const OWN_MEMORY = 1024 * 1024;
-/** Bytes of a shared chunk for small aligned buffers. */
-const SMALL_CHUNK = 8 * 1024 * 1024;
-let small: ArrayBuffer | null = null;
-let smallUsed = 0;
+/** Default of {@link bounce}.minBytes: reads of at least 1 MiB are bounced. */
+export const DEFAULT_BOUNCE_MIN_BYTES = 1024 * 1024;
+
+/** The bounce threshold engine/dispatch.ts reads (set through configureBounce in src/aligned.ts). */
+export const bounce: { minBytes: number } = ((shared as { bounce?: { minBytes: number } }).bounce ??= { minBytes: DEFAULT_BOUNCE_MIN_BYTES });
 
 /**
- * Allocates a Buffer whose first byte starts a memory page.
- *
- * Reads into such a buffer at file offsets that are multiples of 4096 run at the
- * kernel's full copy speed, and the engine reads into it directly (no bounce copy).
- *
- * @param size - Bytes, an integer from 0 to 2 ** 31.
- * @returns a zero-filled Buffer of `size` bytes; `isAligned(buf)` is true.
- *
- * Errors:
- * - TypeError (ERR_INVALID_ARG_TYPE) when `size` is not a number.
- * - RangeError (ERR_OUT_OF_RANGE) when `size` is not an integer from 0 to 2 ** 31.
- *
- * Notes: the memory comes from a `WebAssembly.Memory`, which the library never grows,
- * so the buffer never detaches. Buffers under 1 MiB share an 8 MiB chunk, as
- * `Buffer.allocUnsafe` shares its pool: `buf.buffer` spans the other buffers of the
- * chunk too, so use `buf` itself, not `buf.buffer`. The memory is returned when every
- * buffer of its chunk has been garbage collected. `buf.buffer` cannot be transferred
- * (WebAssembly memory is not detachable).
- *
- * @example
- * const buf = allocAligned(1 << 20);
- * const cb = new AioControlBlock({ aio_fildes: fd, aio_buf: buf, aio_nbytes: buf.length });
- * aio_read(cb);
- */
-export function allocAligned(size: number): Buffer {
-  if (typeof size !== 'number') throw invalidArgType('size', 'of type number', size);
-  if (!Number.isInteger(size) || size < 0 || size > MAX_ALIGNED) {
-    throw outOfRange('size', `an integer >= 0 && <= ${MAX_ALIGNED}`, size);
-  }
-  if (size >= OWN_MEMORY) return Buffer.from(reserve(Math.ceil(size / WASM_PAGE) * WASM_PAGE), 0, size);
-  const span = Math.max(PAGE_SIZE, Math.ceil(size / PAGE_SIZE) * PAGE_SIZE);
-  if (small === null || smallUsed + span > small.byteLength) {
-    small = reserve(SMALL_CHUNK);
-    smallUsed = 0;
-  }
-  const buf = Buffer.from(small, smallUsed, size);
-  smallUsed += span;
-  return buf;
-}
-
-/**
- * Tells whether `view` starts a page of memory from {@link allocAligned} (or the
- * engine's pool).
+ * Tells whether `view` starts a page of memory from allocAligned (or the engine's
+ * pool).
  *
  * @returns true when `view`'s memory came from here and `view.byteOffset` is a
  * multiple of 4096; false for anything else, including values that are not views.

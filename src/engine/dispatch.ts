@@ -19,8 +19,8 @@
  * position" (non-seekable descriptors). Only `read` accepts a bigint, because only
  * `fs.read` honours one on Node 20.
  *
- * Bounce reads: a read of at least `minBytes` (see {@link configureBounce}) into one
- * buffer that is not memory of ours goes through a page-aligned slot of the bounce
+ * Bounce reads: a read of at least `bounce.minBytes` (configureBounce in src/aligned.ts)
+ * into one buffer that is not memory of ours goes through a page-aligned slot of the bounce
  * pool (engine/aligned.ts): the kernel fills the slot, the bytes actually read are
  * copied into the caller's buffer on the event loop, the slot goes back to the pool,
  * and only then is `cb` called. The caller's buffer is never touched after `cb`. On an
@@ -39,8 +39,7 @@
  * queued/in-flight states deterministic.
  */
 import * as fs from 'node:fs';
-import { invalidArgType, outOfRange } from '../errors';
-import { PAGE_SIZE, bouncePool, copiesFast } from './aligned';
+import { PAGE_SIZE, bounce, bouncePool, copiesFast } from './aligned';
 
 /** The platform's `O_SYNC` (aio_fsync op). */
 export const O_SYNC: number = fs.constants.O_SYNC;
@@ -130,55 +129,7 @@ function readvChunked(fd: number, bufs: readonly ArrayBufferView[], position: nu
   step();
 }
 
-/** Default of `minBytes`: reads of at least 1 MiB are bounced. */
-export const DEFAULT_BOUNCE_MIN_BYTES = 1024 * 1024;
-
-let bounceMinBytes = DEFAULT_BOUNCE_MIN_BYTES;
 let bounced = 0;
-
-/** The bounce settings, as {@link configureBounce} takes and returns them. */
-export interface BounceSettings {
-  /** Reads into one buffer of at least this many bytes go through an aligned slot; Infinity turns bouncing off. */
-  minBytes: number;
-  /** Most bytes the bounce pool reserves (in 16 MiB chunks); 0 stops it from growing. */
-  poolBytes: number;
-}
-
-/**
- * Sets how large reads use page-aligned bounce buffers (see the notes at the top of
- * engine/dispatch.ts) and reports the settings.
- *
- * @param options - `minBytes`: an integer >= 1, or Infinity to turn bouncing off
- * (default 1 MiB). `poolBytes`: an integer >= 0, the cap of the bounce pool (default
- * 64 MiB); lowering it frees nothing already reserved, it stops further growth.
- * Omitted fields keep their value.
- * @returns the settings now in force.
- *
- * Errors:
- * - TypeError (ERR_INVALID_ARG_TYPE) when `options` is not an object or a field is not a number.
- * - RangeError (ERR_OUT_OF_RANGE) when a field breaks its rule; nothing is changed then.
- *
- * Notes: the settings are process-wide and apply to reads dispatched afterwards.
- * Buffers from allocAligned are read into directly whatever the settings.
- *
- * @example
- * configureBounce({ minBytes: Infinity }); // plain fs.read for every read
- */
-export function configureBounce(options: Partial<BounceSettings> = {}): BounceSettings {
-  if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'of type object', options);
-  const { minBytes, poolBytes } = options;
-  if (minBytes !== undefined) {
-    if (typeof minBytes !== 'number') throw invalidArgType('options.minBytes', 'of type number', minBytes);
-    if (minBytes !== Infinity && (!Number.isSafeInteger(minBytes) || minBytes < 1)) throw outOfRange('options.minBytes', 'an integer >= 1, or Infinity', minBytes);
-  }
-  if (poolBytes !== undefined) {
-    if (typeof poolBytes !== 'number') throw invalidArgType('options.poolBytes', 'of type number', poolBytes);
-    if (!Number.isSafeInteger(poolBytes) || poolBytes < 0) throw outOfRange('options.poolBytes', 'an integer >= 0', poolBytes);
-  }
-  if (minBytes !== undefined) bounceMinBytes = minBytes;
-  if (poolBytes !== undefined) bouncePool.capBytes = poolBytes;
-  return { minBytes: bounceMinBytes, poolBytes: bouncePool.capBytes };
-}
 
 /** Reads that went through a bounce slot since the process started (for tests and traces). */
 export function bouncedReads(): number {
@@ -226,7 +177,7 @@ function bounceRead(fd: number, buf: ArrayBufferView, length: number, position: 
 export const nodeBackend: FsBackend = {
   read(fd, buf, length, position, cb) {
     if (length === 0) return this.readv(fd, [EMPTY], typeof position === 'bigint' ? Number(position) : position, cb);
-    if (length >= bounceMinBytes && bounceRead(fd, buf, length, position, cb)) return;
+    if (length >= bounce.minBytes && bounceRead(fd, buf, length, position, cb)) return;
     try {
       fs.read(fd, buf as NodeJS.ArrayBufferView, 0, length, position, cb);
     } catch (err) {
