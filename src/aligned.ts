@@ -66,6 +66,12 @@ export interface BounceSettings {
   minBytes: number;
   /** Most bytes the bounce pool reserves (in 16 MiB chunks); 0 stops it from growing. */
   poolBytes: number;
+  /**
+   * True (the default): each destination (buffer and skew to the file position) is
+   * probed with a few reads each way, then read the faster way. False: every eligible
+   * read is bounced.
+   */
+  adaptive: boolean;
 }
 
 /**
@@ -75,6 +81,7 @@ export interface BounceSettings {
  * @param options - `minBytes`: an integer >= 1, or Infinity to turn bouncing off
  * (default 1 MiB). `poolBytes`: an integer >= 0, the cap of the bounce pool (default
  * 64 MiB); lowering it frees nothing already reserved, it stops further growth.
+ * `adaptive`: a boolean (default true), see {@link BounceSettings.adaptive}.
  * Omitted fields keep their value.
  * @returns the settings now in force.
  *
@@ -83,6 +90,11 @@ export interface BounceSettings {
  * - RangeError (ERR_OUT_OF_RANGE) when a field breaks its rule; nothing is changed then.
  *
  * Notes: the settings are process-wide and apply to reads dispatched afterwards.
+ * Whether a bounce pays depends on the destination's address modulo 4096, which
+ * JavaScript cannot see (malloc puts a large Buffer 16 bytes into a page when it maps
+ * it, which is slow, and anywhere when it carves it from its heap, which is usually
+ * fast): hence the probing. The probes time whole reads on the event loop's clock, so
+ * a busy process can make a choice that is not the best; the result is still correct.
  * Buffers from allocAligned are read into directly whatever the settings.
  *
  * @example
@@ -90,7 +102,7 @@ export interface BounceSettings {
  */
 export function configureBounce(options: Partial<BounceSettings> = {}): BounceSettings {
   if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'of type object', options);
-  const { minBytes, poolBytes } = options;
+  const { minBytes, poolBytes, adaptive } = options;
   if (minBytes !== undefined) {
     if (typeof minBytes !== 'number') throw invalidArgType('options.minBytes', 'of type number', minBytes);
     if (minBytes !== Infinity && (!Number.isSafeInteger(minBytes) || minBytes < 1)) throw outOfRange('options.minBytes', 'an integer >= 1, or Infinity', minBytes);
@@ -99,8 +111,10 @@ export function configureBounce(options: Partial<BounceSettings> = {}): BounceSe
     if (typeof poolBytes !== 'number') throw invalidArgType('options.poolBytes', 'of type number', poolBytes);
     if (!Number.isSafeInteger(poolBytes) || poolBytes < 0) throw outOfRange('options.poolBytes', 'an integer >= 0', poolBytes);
   }
+  if (adaptive !== undefined && typeof adaptive !== 'boolean') throw invalidArgType('options.adaptive', 'of type boolean', adaptive);
   if (minBytes !== undefined) bounce.minBytes = minBytes;
+  if (adaptive !== undefined) bounce.adaptive = adaptive;
   if (poolBytes !== undefined) bouncePool.capBytes = poolBytes;
-  return { minBytes: bounce.minBytes, poolBytes: bouncePool.capBytes };
+  return { minBytes: bounce.minBytes, poolBytes: bouncePool.capBytes, adaptive: bounce.adaptive };
 }
 

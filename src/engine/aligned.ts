@@ -176,8 +176,14 @@ export const bouncePool: AlignedPool = ((shared as { bouncePool?: AlignedPool })
 /** Default of {@link bounce}.minBytes: reads of at least 1 MiB are bounced. */
 export const DEFAULT_BOUNCE_MIN_BYTES = 1024 * 1024;
 
-/** The bounce threshold engine/dispatch.ts reads (set through configureBounce in src/aligned.ts). */
-export const bounce: { minBytes: number } = ((shared as { bounce?: { minBytes: number } }).bounce ??= { minBytes: DEFAULT_BOUNCE_MIN_BYTES });
+/** The bounce settings engine/dispatch.ts reads (set through configureBounce in src/aligned.ts). */
+export interface BounceState {
+  minBytes: number;
+  adaptive: boolean;
+}
+
+/** The bounce settings engine/dispatch.ts reads (set through configureBounce in src/aligned.ts). */
+export const bounce: BounceState = ((shared as { bounce?: BounceState }).bounce ??= { minBytes: DEFAULT_BOUNCE_MIN_BYTES, adaptive: true });
 
 /**
  * Tells whether `view` starts a page of memory from allocAligned (or the engine's

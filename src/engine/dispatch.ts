@@ -30,7 +30,13 @@
  * quarter of its speed (4K aliasing), and into an aligned slot at full speed; the copy
  * on the event loop costs less than the difference for reads of 1 MiB and more. Below
  * 1 MiB Node's Buffers came from malloc's heap in our measurements, were already fast,
- * and a bounce made them 30-40 % slower: hence the default threshold.
+ * and a bounce made them 30-40 % slower: hence the default threshold. Even at 1 MiB a
+ * Buffer may come from the heap (malloc raises its mmap threshold when mapped chunks
+ * are freed) and be fast, and JavaScript cannot see addresses; so by default each
+ * destination (its ArrayBuffer, and its byteOffset minus the position modulo 4096) is
+ * probed: its first reads alternate between direct and bounced, {@link PROBES} of
+ * each, timed (a bounce with its copy), and later reads take the way that was faster
+ * (the bounce only when it wins by 25 %). Only whole reads are samples.
  * Not bounced (measured, no gain): writes (the kernel reads from a misaligned source at
  * full speed; copying into a slot first cost 20-30 % at 1 MiB) and readv, whose
  * segments are the small buffers of merged requests (heap-allocated, already fast).
@@ -136,6 +142,52 @@ export function bouncedReads(): number {
   return bounced;
 }
 
+/** Samples of each way a destination is probed with before the choice is made. */
+export const PROBES = 3;
+/** The bounce is chosen when a direct read costs more than this many times a bounced one (copy included). */
+const BOUNCE_GAIN = 1.25;
+
+const PROBING = 0;
+const DIRECT = 1;
+const BOUNCE = 2;
+
+/** What is known about reading into one destination at one skew. */
+interface Verdict {
+  choice: typeof PROBING | typeof DIRECT | typeof BOUNCE;
+  /** Reads started while probing: even ones go directly, odd ones through a slot. */
+  started: number;
+  directSamples: number;
+  bounceSamples: number;
+  /** Best milliseconds per MiB seen each way. */
+  direct: number;
+  bounced: number;
+}
+
+/** Destination memory to its verdicts, by skew (byteOffset minus position, modulo 4096). */
+const verdicts = new WeakMap<ArrayBuffer, Map<number, Verdict>>();
+
+function verdictFor(buf: ArrayBufferView, skew: number): Verdict {
+  let bySkew = verdicts.get(buf.buffer as ArrayBuffer);
+  if (bySkew === undefined) verdicts.set(buf.buffer as ArrayBuffer, (bySkew = new Map()));
+  const key = (((buf.byteOffset - skew) % PAGE_SIZE) + PAGE_SIZE) % PAGE_SIZE;
+  let v = bySkew.get(key);
+  if (v === undefined) bySkew.set(key, (v = { choice: PROBING, started: 0, directSamples: 0, bounceSamples: 0, direct: Infinity, bounced: Infinity }));
+  return v;
+}
+
+/** Records one probe; once both ways have {@link PROBES} samples, chooses. */
+function record(v: Verdict, bouncedWay: boolean, ms: number, bytes: number): void {
+  const perMiB = (ms * 1048576) / bytes;
+  if (bouncedWay) {
+    v.bounced = Math.min(v.bounced, perMiB);
+    v.bounceSamples++;
+  } else {
+    v.direct = Math.min(v.direct, perMiB);
+    v.directSamples++;
+  }
+  if (v.choice === PROBING && v.directSamples >= PROBES && v.bounceSamples >= PROBES) v.choice = v.direct > BOUNCE_GAIN * v.bounced ? BOUNCE : DIRECT;
+}
+
 /**
  * Reads through an aligned slot when that pays (see the notes at the top), or
  * returns false so that the caller reads directly.
@@ -145,10 +197,21 @@ function bounceRead(fd: number, buf: ArrayBufferView, length: number, position: 
   // size: that is what the kernel's copy needs to run at full speed.
   const skew = position === null ? 0 : typeof position === 'bigint' ? Number(((position % 4096n) + 4096n) % 4096n) : ((position % PAGE_SIZE) + PAGE_SIZE) % PAGE_SIZE;
   if (copiesFast(buf, skew)) return false;
+  let v: Verdict | null = null;
+  if (bounce.adaptive) {
+    v = verdictFor(buf, skew);
+    if (v.choice === DIRECT) return false;
+    if (v.choice === PROBING && v.started++ % 2 === 0) {
+      directTimed(fd, buf, length, position, cb, v);
+      return true;
+    }
+  }
   const slot = bouncePool.acquire(length + skew);
   if (slot === null) return false;
   bounced++;
   const into = slot.bytes.subarray(skew, skew + length);
+  const probe = v !== null && v.choice === PROBING ? v : null;
+  const t0 = probe === null ? 0 : performance.now();
   try {
     fs.read(fd, into, 0, length, position, (err, n) => {
       let error = err;
@@ -160,6 +223,8 @@ function bounceRead(fd: number, buf: ArrayBufferView, length: number, position: 
           // have faulted on the address.
           error = Object.assign(new Error(`read: the destination buffer is no longer usable (${String(copyErr)})`), { code: 'EFAULT', syscall: 'read' });
         }
+        // The probe counts the copy too: it is the price of the bounce.
+        if (probe !== null && error === null && n === length) record(probe, true, performance.now() - t0, n);
       }
       // Release before the callback: the callback may submit the next read, which
       // then finds the slot free.
@@ -171,6 +236,19 @@ function bounceRead(fd: number, buf: ArrayBufferView, length: number, position: 
     fail(cb, err);
   }
   return true;
+}
+
+/** A direct read whose duration is a probe sample for `v`. */
+function directTimed(fd: number, buf: ArrayBufferView, length: number, position: number | bigint | null, cb: IoCallback, v: Verdict): void {
+  const t0 = performance.now();
+  try {
+    fs.read(fd, buf as NodeJS.ArrayBufferView, 0, length, position, (err, n) => {
+      if (err === null && n === length) record(v, false, performance.now() - t0, n);
+      cb(err, n);
+    });
+  } catch (err) {
+    fail(cb, err);
+  }
 }
 
 /** The default backend: Node's fs on libuv's thread pool. */

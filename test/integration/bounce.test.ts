@@ -1,14 +1,16 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import { bouncePool, DEFAULT_BOUNCE_MIN_BYTES, type Slot } from '../../src/engine/aligned';
-import { bouncedReads, nodeBackend } from '../../src/engine/dispatch';
+import { bouncedReads, nodeBackend, PROBES } from '../../src/engine/dispatch';
 import { AioControlBlock, aio_error, aio_read, aio_return, allocAligned, allocControlBlocks, configureBounce, isAligned } from '../../src/index';
 import { settle } from '../helpers/aio';
 import { cleanup, fifo, tmpFile } from '../helpers/files';
 import { mustCall } from '../helpers/mustcall';
 
 afterAll(cleanup);
-afterEach(() => configureBounce({ minBytes: DEFAULT_BOUNCE_MIN_BYTES }));
+// The bounce path itself is tested with probing off: every eligible read is bounced.
+beforeEach(() => configureBounce({ adaptive: false }));
+afterEach(() => configureBounce({ minBytes: DEFAULT_BOUNCE_MIN_BYTES, adaptive: true }));
 
 const MiB = 1 << 20;
 
@@ -151,6 +153,41 @@ describe('bounce reads (nodeBackend.read)', () => {
   });
 });
 
+describe('adaptive bounce reads', () => {
+  test('a new destination is probed both ways, then read one way only, with the right bytes every time', async () => {
+    configureBounce({ adaptive: true });
+    const content = crypto.randomBytes(2 * MiB);
+    const { fd } = tmpFile(content);
+    const buf = Buffer.alloc(MiB + 32).subarray(32);
+    const ways: number[] = [];
+    for (let i = 0; i < 2 * PROBES + 6; i++) {
+      buf.fill(0);
+      const before = bouncedReads();
+      const at = (i % 2) * MiB;
+      expect(await read(fd, buf, MiB, at)).toEqual({ err: null, n: MiB, lent: 0 });
+      expect(buf.equals(content.subarray(at, at + MiB))).toBe(true);
+      ways.push(bouncedReads() - before);
+    }
+    // Probing: direct, bounced, direct ... then one way, whichever measured faster.
+    expect(ways.slice(0, 2 * PROBES)).toEqual(Array.from({ length: 2 * PROBES }, (_, i) => i % 2));
+    const after = ways.slice(2 * PROBES);
+    expect(new Set(after).size).toBe(1);
+  });
+
+  test('a short read is not a sample: probing goes on', async () => {
+    configureBounce({ adaptive: true });
+    const { fd } = tmpFile(Buffer.alloc(MiB + 10, 7));
+    const buf = Buffer.alloc(MiB);
+    const ways: number[] = [];
+    for (let i = 0; i < 2 * PROBES + 2; i++) {
+      const before = bouncedReads();
+      expect((await read(fd, buf, MiB, 20)).n).toBe(MiB - 10);
+      ways.push(bouncedReads() - before);
+    }
+    expect(ways).toEqual(Array.from({ length: 2 * PROBES + 2 }, (_, i) => i % 2));
+  });
+});
+
 describe('bounce reads through the engine', () => {
   test('64 concurrent 1 MiB aio_reads of distinct content never share a slot', async () => {
     const n = 64;
@@ -191,8 +228,8 @@ describe('configureBounce', () => {
   test('reports the settings, keeps omitted fields and changes given ones', () => {
     const now = configureBounce();
     expect(now.minBytes).toBe(DEFAULT_BOUNCE_MIN_BYTES);
-    expect(configureBounce({ minBytes: 4096 })).toEqual({ minBytes: 4096, poolBytes: now.poolBytes });
-    expect(configureBounce({ poolBytes: now.poolBytes })).toEqual({ minBytes: 4096, poolBytes: now.poolBytes });
+    expect(configureBounce({ minBytes: 4096 })).toEqual({ minBytes: 4096, poolBytes: now.poolBytes, adaptive: false });
+    expect(configureBounce({ poolBytes: now.poolBytes, adaptive: true })).toEqual({ minBytes: 4096, poolBytes: now.poolBytes, adaptive: true });
   });
 
   test.each([
@@ -202,6 +239,7 @@ describe('configureBounce', () => {
     [{ poolBytes: -1 }, RangeError, 'The value of "options.poolBytes" is out of range. It must be an integer >= 0. Received -1'],
     [{ poolBytes: Infinity }, RangeError, '"options.poolBytes"'],
     [null, TypeError, 'The "options" argument must be of type object'],
+    [{ adaptive: 1 }, TypeError, 'The "options.adaptive" property must be of type boolean'],
   ])('refuses %p and changes nothing', (options, type, message) => {
     const before = configureBounce();
     const call = (): unknown => configureBounce(options as never);
