@@ -134,6 +134,9 @@ export class AlignedPool {
         this.#used = 0;
       }
       slot = { bytes: new Uint8Array(this.#chunk, this.#used, bytes), size: bytes, pool: this, cls, lent: false };
+      // Touch every page now, once: the kernel then copies into resident pages, and
+      // the first reads through the slot (the bounce probes) time the steady state.
+      slot.bytes.fill(0);
       this.#used += bytes;
     }
     slot.lent = true;

@@ -32,11 +32,15 @@
  * 1 MiB Node's Buffers came from malloc's heap in our measurements, were already fast,
  * and a bounce made them 30-40 % slower: hence the default threshold. Even at 1 MiB a
  * Buffer may come from the heap (malloc raises its mmap threshold when mapped chunks
- * are freed) and be fast, and JavaScript cannot see addresses; so by default each
+ * are freed) and be fast, and JavaScript cannot see addresses. So by default each
  * destination (its ArrayBuffer, and its byteOffset minus the position modulo 4096) is
- * probed: its first reads alternate between direct and bounced, {@link PROBES} of
- * each, timed (a bounce with its copy), and later reads take the way that was faster
- * (the bounce only when it wins by 25 %). Only whole reads are samples.
+ * probed once, when its first eligible read is dispatched: a few synchronous 32 KiB
+ * reads of a private page-cached file into it and into a slot, timed; it is bounced
+ * when the kernel is at least twice as slow into it (the penalty is 4-6x, otherwise
+ * the times match). The probe saves and restores the bytes it overwrites, so the
+ * caller never sees it; it costs about 50 us on the event loop per new destination.
+ * (Timing the real reads instead did not work: under concurrency a read's duration
+ * says little about its own copy.)
  * Not bounced (measured, no gain): writes (the kernel reads from a misaligned source at
  * full speed; copying into a slot first cost 20-30 % at 1 MiB) and readv, whose
  * segments are the small buffers of merged requests (heap-allocated, already fast).
@@ -45,6 +49,8 @@
  * queued/in-flight states deterministic.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { PAGE_SIZE, bounce, bouncePool, copiesFast } from './aligned';
 
 /** The platform's `O_SYNC` (aio_fsync op). */
@@ -136,56 +142,114 @@ function readvChunked(fd: number, bufs: readonly ArrayBufferView[], position: nu
 }
 
 let bounced = 0;
+let probes = 0;
+
+const choices = { direct: 0, bounced: 0 };
+
+/** How many destinations were probed, and what they chose, since the process started (for tests and benches). */
+export function bounceChoices(): { direct: number; bounced: number } {
+  return { ...choices };
+}
 
 /** Reads that went through a bounce slot since the process started (for tests and traces). */
 export function bouncedReads(): number {
   return bounced;
 }
 
-/** Samples of each way a destination is probed with before the choice is made. */
-export const PROBES = 3;
-/** The bounce is chosen when a direct read costs more than this many times a bounced one (copy included). */
-const BOUNCE_GAIN = 1.25;
+/** Bytes one probe read copies: 32 KiB shows the 4K-aliasing penalty (4x) well above the system call's own cost. */
+export const PROBE_BYTES = 32 * 1024;
+/** Probe reads each way; the fastest of each is compared. */
+const PROBE_REPS = 3;
+/** A destination is bounced when the kernel copies into it this many times slower than into a slot. */
+const BOUNCE_GAIN = 2;
 
-const PROBING = 0;
-const DIRECT = 1;
-const BOUNCE = 2;
+/** Destination memory to its verdicts (true: bounce), by (byteOffset - position) modulo 4096. */
+const verdicts = new WeakMap<ArrayBuffer, Map<number, boolean>>();
+/** The probe file's descriptor; undefined until first needed, null when none could be made. */
+let probeFd: number | null | undefined;
+/** Where a destination's bytes wait while it is probed. */
+let saved: Uint8Array | null = null;
 
-/** What is known about reading into one destination at one skew. */
-interface Verdict {
-  choice: typeof PROBING | typeof DIRECT | typeof BOUNCE;
-  /** Reads started while probing: even ones go directly, odd ones through a slot. */
-  started: number;
-  directSamples: number;
-  bounceSamples: number;
-  /** Best milliseconds per MiB seen each way. */
-  direct: number;
-  bounced: number;
+/** A private, unlinked, page-cached file of PROBE_BYTES + 4096 bytes to time kernel copies with. */
+function probeFile(): number | null {
+  if (probeFd !== undefined) return probeFd;
+  probeFd = null;
+  const file = path.join(os.tmpdir(), `posix-aio-probe-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  try {
+    const fd = fs.openSync(file, 'wx+', 0o600);
+    try {
+      fs.unlinkSync(file);
+      const bytes = Buffer.alloc(PROBE_BYTES + PAGE_SIZE, 0x5a);
+      if (fs.writeSync(fd, bytes, 0, bytes.length, 0) === bytes.length) probeFd = fd;
+      else fs.closeSync(fd);
+    } catch {
+      fs.closeSync(fd);
+    }
+  } catch {
+    // No writable temp directory: no probing; reads go directly.
+  }
+  return probeFd;
 }
 
-/** Destination memory to its verdicts, by skew (byteOffset minus position, modulo 4096). */
-const verdicts = new WeakMap<ArrayBuffer, Map<number, Verdict>>();
+/**
+ * Whether the kernel copies into `buf` (at `skew`, the file position modulo 4096)
+ * at least {@link BOUNCE_GAIN} times slower than into an aligned slot: a few timed
+ * synchronous reads of the probe file into each, on the event loop (about 50 us).
+ * The destination's first bytes are saved before and put back after, so the caller
+ * never sees the probe. Null when it cannot tell (no probe file, pool exhausted).
+ */
+function probe(buf: ArrayBufferView, skew: number, length: number): boolean | null {
+  const fd = probeFile();
+  if (fd === null) return null;
+  const n = Math.min(length, PROBE_BYTES);
+  const slot = bouncePool.acquire(n + skew);
+  if (slot === null) return null;
+  const aligned = slot.bytes.subarray(skew, skew + n);
+  const dest = new Uint8Array(buf.buffer, buf.byteOffset, n);
+  const keep = (saved ??= new Uint8Array(PROBE_BYTES)).subarray(0, n);
+  keep.set(dest);
+  probes++;
+  try {
+    let direct = Infinity;
+    let bounce = Infinity;
+    for (let i = 0; i < PROBE_REPS; i++) {
+      let t = performance.now();
+      fs.readSync(fd, dest, 0, n, skew);
+      direct = Math.min(direct, performance.now() - t);
+      t = performance.now();
+      fs.readSync(fd, aligned, 0, n, skew);
+      bounce = Math.min(bounce, performance.now() - t);
+    }
+    return direct > BOUNCE_GAIN * bounce;
+  } catch {
+    return null;
+  } finally {
+    dest.set(keep);
+    bouncePool.release(slot);
+  }
+}
 
-function verdictFor(buf: ArrayBufferView, skew: number): Verdict {
+/** Probes run since the process started (for tests). */
+export function bounceProbes(): number {
+  return probes;
+}
+
+/** Whether reads into `buf` at `skew` should bounce: probed once per destination and skew, then remembered. */
+function shouldBounce(buf: ArrayBufferView, skew: number, length: number): boolean {
+  if (!bounce.adaptive) return true;
   let bySkew = verdicts.get(buf.buffer as ArrayBuffer);
   if (bySkew === undefined) verdicts.set(buf.buffer as ArrayBuffer, (bySkew = new Map()));
   const key = (((buf.byteOffset - skew) % PAGE_SIZE) + PAGE_SIZE) % PAGE_SIZE;
-  let v = bySkew.get(key);
-  if (v === undefined) bySkew.set(key, (v = { choice: PROBING, started: 0, directSamples: 0, bounceSamples: 0, direct: Infinity, bounced: Infinity }));
-  return v;
-}
-
-/** Records one probe; once both ways have {@link PROBES} samples, chooses. */
-function record(v: Verdict, bouncedWay: boolean, ms: number, bytes: number): void {
-  const perMiB = (ms * 1048576) / bytes;
-  if (bouncedWay) {
-    v.bounced = Math.min(v.bounced, perMiB);
-    v.bounceSamples++;
-  } else {
-    v.direct = Math.min(v.direct, perMiB);
-    v.directSamples++;
+  let verdict = bySkew.get(key);
+  if (verdict === undefined) {
+    const found = probe(buf, skew, length);
+    // Unknown is remembered as "directly": the read the library did before bouncing existed.
+    verdict = found === true;
+    if (found !== null) bySkew.set(key, verdict);
+    if (verdict) choices.bounced++;
+    else choices.direct++;
   }
-  if (v.choice === PROBING && v.directSamples >= PROBES && v.bounceSamples >= PROBES) v.choice = v.direct > BOUNCE_GAIN * v.bounced ? BOUNCE : DIRECT;
+  return verdict;
 }
 
 /**
@@ -197,21 +261,11 @@ function bounceRead(fd: number, buf: ArrayBufferView, length: number, position: 
   // size: that is what the kernel's copy needs to run at full speed.
   const skew = position === null ? 0 : typeof position === 'bigint' ? Number(((position % 4096n) + 4096n) % 4096n) : ((position % PAGE_SIZE) + PAGE_SIZE) % PAGE_SIZE;
   if (copiesFast(buf, skew)) return false;
-  let v: Verdict | null = null;
-  if (bounce.adaptive) {
-    v = verdictFor(buf, skew);
-    if (v.choice === DIRECT) return false;
-    if (v.choice === PROBING && v.started++ % 2 === 0) {
-      directTimed(fd, buf, length, position, cb, v);
-      return true;
-    }
-  }
+  if (!shouldBounce(buf, skew, length)) return false;
   const slot = bouncePool.acquire(length + skew);
   if (slot === null) return false;
   bounced++;
   const into = slot.bytes.subarray(skew, skew + length);
-  const probe = v !== null && v.choice === PROBING ? v : null;
-  const t0 = probe === null ? 0 : performance.now();
   try {
     fs.read(fd, into, 0, length, position, (err, n) => {
       let error = err;
@@ -223,8 +277,6 @@ function bounceRead(fd: number, buf: ArrayBufferView, length: number, position: 
           // have faulted on the address.
           error = Object.assign(new Error(`read: the destination buffer is no longer usable (${String(copyErr)})`), { code: 'EFAULT', syscall: 'read' });
         }
-        // The probe counts the copy too: it is the price of the bounce.
-        if (probe !== null && error === null && n === length) record(probe, true, performance.now() - t0, n);
       }
       // Release before the callback: the callback may submit the next read, which
       // then finds the slot free.
@@ -236,19 +288,6 @@ function bounceRead(fd: number, buf: ArrayBufferView, length: number, position: 
     fail(cb, err);
   }
   return true;
-}
-
-/** A direct read whose duration is a probe sample for `v`. */
-function directTimed(fd: number, buf: ArrayBufferView, length: number, position: number | bigint | null, cb: IoCallback, v: Verdict): void {
-  const t0 = performance.now();
-  try {
-    fs.read(fd, buf as NodeJS.ArrayBufferView, 0, length, position, (err, n) => {
-      if (err === null && n === length) record(v, false, performance.now() - t0, n);
-      cb(err, n);
-    });
-  } catch (err) {
-    fail(cb, err);
-  }
 }
 
 /** The default backend: Node's fs on libuv's thread pool. */
