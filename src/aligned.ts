@@ -59,7 +59,6 @@ export function allocAligned(size: number): Buffer {
   return buf;
 }
 
-
 /** The bounce settings, as {@link configureBounce} takes and returns them. */
 export interface BounceSettings {
   /** Reads into one buffer of at least this many bytes go through an aligned slot; Infinity turns bouncing off. */
@@ -67,9 +66,10 @@ export interface BounceSettings {
   /** Most bytes the bounce pool reserves (in 16 MiB chunks); 0 stops it from growing. */
   poolBytes: number;
   /**
-   * True (the default): each destination (buffer and skew to the file position) is
-   * probed with a few reads each way, then read the faster way. False: every eligible
-   * read is bounced.
+   * True (the default): each destination (its memory, and its offset to the file
+   * position modulo 4096) is probed once, and bounced only when the kernel copies
+   * into it at least twice as slowly as into a slot. False: every eligible read is
+   * bounced, unprobed.
    */
   adaptive: boolean;
 }
@@ -93,8 +93,10 @@ export interface BounceSettings {
  * Whether a bounce pays depends on the destination's address modulo 4096, which
  * JavaScript cannot see (malloc puts a large Buffer 16 bytes into a page when it maps
  * it, which is slow, and anywhere when it carves it from its heap, which is usually
- * fast): hence the probing. The probes time whole reads on the event loop's clock, so
- * a busy process can make a choice that is not the best; the result is still correct.
+ * fast): hence the probe, about 50 us of synchronous 32 KiB reads of a private temp
+ * file on the event loop, once per destination; it saves and restores the bytes it
+ * overwrites. It is a timing, so a busy machine can make it choose the slower way;
+ * the data is right either way. Without a writable temp directory nothing is bounced.
  * Buffers from allocAligned are read into directly whatever the settings.
  *
  * @example

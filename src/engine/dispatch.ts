@@ -41,9 +41,13 @@
  * caller never sees it; it costs about 50 us on the event loop per new destination.
  * (Timing the real reads instead did not work: under concurrency a read's duration
  * says little about its own copy.)
- * Not bounced (measured, no gain): writes (the kernel reads from a misaligned source at
- * full speed; copying into a slot first cost 20-30 % at 1 MiB) and readv, whose
- * segments are the small buffers of merged requests (heap-allocated, already fast).
+ *
+ * Not bounced, and why (measured): writes. The penalty there needs the page cache
+ * (destination) 1-32 bytes ahead of the source modulo 4096; a mapped Buffer (16 bytes
+ * into a page) written at a page-multiple position is behind, and is written at full
+ * speed; copying into a slot first cost 20-30 % at 1 MiB. Only writes at odd positions
+ * (17-48 past a page, for such a Buffer) would gain. Nor readv: its segments are the
+ * buffers of merged requests, 1 MiB in all, each small and heap-allocated.
  *
  * Tests replace the backend with a held one (test/helpers/held-backend.ts) to make
  * queued/in-flight states deterministic.
