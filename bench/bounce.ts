@@ -10,13 +10,15 @@
  * (the default: probe, then choose). Passes interleaved; medians; "x direct" is the
  * median of the ratio to direct reads into the same destination in the same pass.
  *
- * Usage: npx tsx bench/bounce.ts [--passes 5] [--ms 1000] [--bs 1048576]
+ * Usage: npx tsx bench/bounce.ts [--passes 5] [--ms 1000] [--bs 1048576] [--posix]
+ *   --posix  read through aio_read (SIGEV_THREAD) instead of calling the backend
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { configureBounce } from '../src/aligned';
+import { AioControlBlock, SIGEV_THREAD, aio_read, aio_return } from '../src/index';
 import { bounceChoices, nodeBackend } from '../src/engine/dispatch';
 
 const args = process.argv.slice(2);
@@ -27,6 +29,7 @@ const opt = (name: string, dflt: number): number => {
 const passes = opt('--passes', 5);
 const ms = opt('--ms', 1000);
 const bs = opt('--bs', 1 << 20);
+const posix = args.includes('--posix');
 const DEPTH = 4;
 const SIZE = 256 << 20;
 
@@ -55,11 +58,25 @@ function run(bufs: Uint8Array[]): Promise<number> {
     const one = (b: Uint8Array): void => {
       const p = pos;
       pos = (pos + bs) % SIZE;
-      nodeBackend.read(fd, b, bs, p, (err, n) => {
-        if (err !== null) throw err;
+      const done = (n: number): void => {
         bytes += n;
         if (performance.now() < end) one(b);
         else if (--live === 0) resolve(bytes / (performance.now() - t0) / 1e6);
+      };
+      if (posix) {
+        const cb: AioControlBlock = new AioControlBlock({
+          aio_fildes: fd,
+          aio_buf: b,
+          aio_nbytes: bs,
+          aio_offset: p,
+          aio_sigevent: { sigev_notify: SIGEV_THREAD, sigev_notify_function: () => done(aio_return(cb)) },
+        });
+        if (aio_read(cb) !== 0) throw new Error('aio_read failed');
+        return;
+      }
+      nodeBackend.read(fd, b, bs, p, (err, n) => {
+        if (err !== null) throw err;
+        done(n);
       });
     };
     for (const b of bufs) one(b);
@@ -100,7 +117,7 @@ async function main(): Promise<void> {
       }
     }
   }
-  process.stdout.write(`bounce bench: ${bs} B reads at depth ${DEPTH}, ${ms} ms runs, medians of ${passes} passes\ndestination\tmode\tGB/s\tx direct\n`);
+  process.stdout.write(`bounce bench (${posix ? 'aio_read' : 'backend'}): ${bs} B reads at depth ${DEPTH}, ${ms} ms runs, medians of ${passes} passes\ndestination\tmode\tGB/s\tx direct\n`);
   for (const [key, xs] of gbs) process.stdout.write(`${key}\t${median(xs).toFixed(2)}\t${median(ratio.get(key) as number[]).toFixed(2)}x\n`);
   for (const [name, c] of chose) process.stdout.write(`adaptive choices for ${name}: bounce ${c.bounced}, direct ${c.direct}\n`);
   fs.closeSync(fd);
