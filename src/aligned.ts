@@ -1,0 +1,122 @@
+/**
+ * Page-aligned memory for users: {@link allocAligned}, {@link isAligned}, and the
+ * settings of the engine's bounce reads ({@link configureBounce}). The memory itself
+ * comes from engine/aligned.ts; see its design notes for why alignment matters.
+ */
+import { PAGE_SIZE, WASM_PAGE, bounce, bouncePool, reserve } from './engine/aligned';
+import { invalidArgType, outOfRange } from './errors';
+
+export { isAligned } from './engine/aligned';
+
+/** Largest {@link allocAligned} request. */
+export const MAX_ALIGNED = 2 ** 31;
+
+/** Below this, {@link allocAligned} carves from a shared chunk; at and above it, a buffer gets its own memory. */
+const OWN_MEMORY = 1024 * 1024;
+/** Bytes of a shared chunk for small aligned buffers. */
+const SMALL_CHUNK = 8 * 1024 * 1024;
+let small: ArrayBuffer | null = null;
+let smallUsed = 0;
+
+/**
+ * Allocates a Buffer whose first byte starts a memory page.
+ *
+ * Reads into such a buffer at file offsets that are multiples of 4096 run at the
+ * kernel's full copy speed, and the engine reads into it directly (no bounce copy).
+ *
+ * @param size - Bytes, an integer from 0 to 2 ** 31.
+ * @returns a zero-filled Buffer of `size` bytes; `isAligned(buf)` is true.
+ *
+ * Errors:
+ * - TypeError (ERR_INVALID_ARG_TYPE) when `size` is not a number.
+ * - RangeError (ERR_OUT_OF_RANGE) when `size` is not an integer from 0 to 2 ** 31.
+ *
+ * Notes: the memory comes from a `WebAssembly.Memory`, which the library never grows,
+ * so the buffer never detaches. Buffers under 1 MiB share an 8 MiB chunk, as
+ * `Buffer.allocUnsafe` shares its pool: `buf.buffer` spans the other buffers of the
+ * chunk too, so use `buf` itself, not `buf.buffer`. The memory is returned when every
+ * buffer of its chunk has been garbage collected. `buf.buffer` cannot be transferred
+ * (WebAssembly memory is not detachable).
+ *
+ * @example
+ * const buf = allocAligned(1 << 20);
+ * const cb = new AioControlBlock({ aio_fildes: fd, aio_buf: buf, aio_nbytes: buf.length });
+ * aio_read(cb);
+ */
+export function allocAligned(size: number): Buffer {
+  if (typeof size !== 'number') throw invalidArgType('size', 'of type number', size);
+  if (!Number.isInteger(size) || size < 0 || size > MAX_ALIGNED) {
+    throw outOfRange('size', `an integer >= 0 && <= ${MAX_ALIGNED}`, size);
+  }
+  if (size >= OWN_MEMORY) return Buffer.from(reserve(Math.ceil(size / WASM_PAGE) * WASM_PAGE), 0, size);
+  const span = Math.max(PAGE_SIZE, Math.ceil(size / PAGE_SIZE) * PAGE_SIZE);
+  if (small === null || smallUsed + span > small.byteLength) {
+    small = reserve(SMALL_CHUNK);
+    smallUsed = 0;
+  }
+  const buf = Buffer.from(small, smallUsed, size);
+  smallUsed += span;
+  return buf;
+}
+
+/** The bounce settings, as {@link configureBounce} takes and returns them. */
+export interface BounceSettings {
+  /** Reads into one buffer of at least this many bytes go through an aligned slot; Infinity turns bouncing off. */
+  minBytes: number;
+  /** Most bytes the bounce pool reserves (in 16 MiB chunks); 0 stops it from growing. */
+  poolBytes: number;
+  /**
+   * True (the default): each destination (its memory, and its offset to the file
+   * position modulo 4096) is probed once, and bounced only when the kernel copies
+   * into it at least twice as slowly as into a slot. False: every eligible read is
+   * bounced, unprobed.
+   */
+  adaptive: boolean;
+}
+
+/**
+ * Sets how large reads use page-aligned bounce buffers (see the notes at the top of
+ * src/engine/dispatch.ts) and reports the settings.
+ *
+ * @param options - `minBytes`: an integer >= 1, or Infinity to turn bouncing off
+ * (default 1 MiB). `poolBytes`: an integer >= 0, the cap of the bounce pool (default
+ * 64 MiB); lowering it frees nothing already reserved, it stops further growth.
+ * `adaptive`: a boolean (default true), see {@link BounceSettings.adaptive}.
+ * Omitted fields keep their value.
+ * @returns the settings now in force.
+ *
+ * Errors:
+ * - TypeError (ERR_INVALID_ARG_TYPE) when `options` is not an object or a field is not a number.
+ * - RangeError (ERR_OUT_OF_RANGE) when a field breaks its rule; nothing is changed then.
+ *
+ * Notes: the settings are process-wide and apply to reads dispatched afterwards.
+ * Whether a bounce pays depends on the destination's address modulo 4096, which
+ * JavaScript cannot see (malloc puts a large Buffer 16 bytes into a page when it maps
+ * it, which is slow, and anywhere when it carves it from its heap, which is usually
+ * fast): hence the probe, about 50 us of synchronous 32 KiB reads of a private temp
+ * file on the event loop, once per destination; it saves and restores the bytes it
+ * overwrites. It is a timing, so a busy machine can make it choose the slower way;
+ * the data is right either way. Without a writable temp directory nothing is bounced.
+ * Buffers from allocAligned are read into directly whatever the settings.
+ *
+ * @example
+ * configureBounce({ minBytes: Infinity }); // plain fs.read for every read
+ */
+export function configureBounce(options: Partial<BounceSettings> = {}): BounceSettings {
+  if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'of type object', options);
+  const { minBytes, poolBytes, adaptive } = options;
+  if (minBytes !== undefined) {
+    if (typeof minBytes !== 'number') throw invalidArgType('options.minBytes', 'of type number', minBytes);
+    if (minBytes !== Infinity && (!Number.isSafeInteger(minBytes) || minBytes < 1)) throw outOfRange('options.minBytes', 'an integer >= 1, or Infinity', minBytes);
+  }
+  if (poolBytes !== undefined) {
+    if (typeof poolBytes !== 'number') throw invalidArgType('options.poolBytes', 'of type number', poolBytes);
+    if (!Number.isSafeInteger(poolBytes) || poolBytes < 0) throw outOfRange('options.poolBytes', 'an integer >= 0', poolBytes);
+  }
+  if (adaptive !== undefined && typeof adaptive !== 'boolean') throw invalidArgType('options.adaptive', 'of type boolean', adaptive);
+  if (minBytes !== undefined) bounce.minBytes = minBytes;
+  if (adaptive !== undefined) bounce.adaptive = adaptive;
+  if (poolBytes !== undefined) bouncePool.capBytes = poolBytes;
+  return { minBytes: bounce.minBytes, poolBytes: bouncePool.capBytes, adaptive: bounce.adaptive };
+}
+
