@@ -6,9 +6,9 @@
  * puts a large Buffer it maps: the kernel copies into them at about a quarter of its
  * speed), "fast" views start a page.
  *
- * For each destination: direct (bouncing off), bounce (every read bounced), adaptive
- * (the default: probe, then choose). Passes interleaved; medians; "x direct" is the
- * median of the ratio to direct reads into the same destination in the same pass.
+ * For each destination: direct (bouncing off, the default) and bounce (configureBounce
+ * at 1 MiB). Passes interleaved; medians; "x direct" is the median of the ratio to
+ * direct reads into the same destination in the same pass.
  *
  * Usage: npx tsx bench/bounce.ts [--passes 5] [--ms 1000] [--bs 1048576] [--posix]
  *   --posix  read through aio_read (SIGEV_THREAD) instead of calling the backend
@@ -19,7 +19,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { configureBounce } from '../src/aligned';
 import { AioControlBlock, SIGEV_THREAD, aio_read, aio_return } from '../src/index';
-import { bounceChoices, nodeBackend } from '../src/engine/dispatch';
+import { nodeBackend } from '../src/engine/dispatch';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: number): number => {
@@ -39,8 +39,8 @@ fs.writeFileSync(file, crypto.randomBytes(SIZE));
 const fd = fs.openSync(file, 'r');
 fs.readFileSync(file); // into the page cache
 
-type Mode = 'direct' | 'bounce' | 'adaptive';
-const MODES: readonly Mode[] = ['direct', 'bounce', 'adaptive'];
+type Mode = 'direct' | 'bounce';
+const MODES: readonly Mode[] = ['direct', 'bounce'];
 
 /** Fresh destinations for every run, as a program would allocate them. */
 function views(skew: number): Uint8Array[] {
@@ -95,20 +95,12 @@ async function main(): Promise<void> {
   ] as const;
   const gbs = new Map<string, number[]>();
   const ratio = new Map<string, number[]>();
-  const chose = new Map<string, { bounced: number; direct: number }>();
   for (let p = 0; p < passes; p++) {
     for (const [name, skew] of dests) {
       const got: Partial<Record<Mode, number>> = {};
       for (const mode of p % 2 === 0 ? MODES : [...MODES].reverse()) {
-        configureBounce(mode === 'direct' ? { minBytes: Infinity } : { minBytes: 1 << 20, adaptive: mode === 'adaptive' });
-        const c0 = bounceChoices();
+        configureBounce({ minBytes: mode === 'direct' ? Infinity : 1 << 20 });
         got[mode] = await run(views(skew));
-        const c1 = bounceChoices();
-        const c = chose.get(name) ?? chose.set(name, { bounced: 0, direct: 0 }).get(name);
-        if (c !== undefined) {
-          c.bounced += c1.bounced - c0.bounced;
-          c.direct += c1.direct - c0.direct;
-        }
       }
       for (const mode of MODES) {
         const key = `${name}\t${mode}`;
@@ -119,7 +111,7 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`bounce bench (${posix ? 'aio_read' : 'backend'}): ${bs} B reads at depth ${DEPTH}, ${ms} ms runs, medians of ${passes} passes\ndestination\tmode\tGB/s\tx direct\n`);
   for (const [key, xs] of gbs) process.stdout.write(`${key}\t${median(xs).toFixed(2)}\t${median(ratio.get(key) as number[]).toFixed(2)}x\n`);
-  for (const [name, c] of chose) process.stdout.write(`adaptive choices for ${name}: bounce ${c.bounced}, direct ${c.direct}\n`);
+  configureBounce({ minBytes: Infinity });
   fs.closeSync(fd);
   fs.rmSync(dir, { recursive: true });
 }

@@ -61,28 +61,20 @@ export function allocAligned(size: number): Buffer {
 
 /** The bounce settings, as {@link configureBounce} takes and returns them. */
 export interface BounceSettings {
-  /** Reads into one buffer of at least this many bytes go through an aligned slot; Infinity turns bouncing off. */
+  /** Reads into one buffer of at least this many bytes go through an aligned slot; Infinity (the default) turns bouncing off. */
   minBytes: number;
   /** Most bytes the bounce pool reserves (in 16 MiB chunks); 0 stops it from growing. */
   poolBytes: number;
-  /**
-   * True (the default): each destination (its memory, and its offset to the file
-   * position modulo 4096) is probed once, and bounced only when the kernel copies
-   * into it at least twice as slowly as into a slot. False: every eligible read is
-   * bounced, unprobed.
-   */
-  adaptive: boolean;
 }
 
 /**
- * Sets how large reads use page-aligned bounce buffers (see the notes at the top of
- * src/engine/dispatch.ts) and reports the settings.
+ * Sets whether and from what size reads go through page-aligned bounce buffers (see
+ * the notes at the top of src/engine/dispatch.ts), and reports the settings.
  *
  * @param options - `minBytes`: an integer >= 1, or Infinity to turn bouncing off
- * (default 1 MiB). `poolBytes`: an integer >= 0, the cap of the bounce pool (default
- * 64 MiB); lowering it frees nothing already reserved, it stops further growth.
- * `adaptive`: a boolean (default true), see {@link BounceSettings.adaptive}.
- * Omitted fields keep their value.
+ * (the default; 1 MiB is the threshold we measured for). `poolBytes`: an integer
+ * >= 0, the cap of the bounce pool (default 64 MiB); lowering it frees nothing
+ * already reserved, it stops further growth. Omitted fields keep their value.
  * @returns the settings now in force.
  *
  * Errors:
@@ -91,20 +83,17 @@ export interface BounceSettings {
  *
  * Notes: the settings are process-wide and apply to reads dispatched afterwards.
  * Whether a bounce pays depends on the destination's address modulo 4096, which
- * JavaScript cannot see (malloc puts a large Buffer 16 bytes into a page when it maps
- * it, which is slow, and anywhere when it carves it from its heap, which is usually
- * fast): hence the probe, about 50 us of synchronous 32 KiB reads of a private temp
- * file on the event loop, once per destination; it saves and restores the bytes it
- * overwrites. It is a timing, so a busy machine can make it choose the slower way;
- * the data is right either way. Without a writable temp directory nothing is bounced.
- * Buffers from allocAligned are read into directly whatever the settings.
+ * JavaScript cannot see: a large Buffer malloc maps (16 bytes into a page) is read
+ * 2.8-3x faster bounced; one malloc carved from its heap, usually fast already, 30-40 %
+ * slower. Turn it on when your large read buffers are fresh mapped allocations; or
+ * read into {@link allocAligned} buffers, which need no copy whatever the settings.
  *
  * @example
- * configureBounce({ minBytes: Infinity }); // plain fs.read for every read
+ * configureBounce({ minBytes: 1 << 20 }); // bounce reads of 1 MiB and more
  */
 export function configureBounce(options: Partial<BounceSettings> = {}): BounceSettings {
   if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'of type object', options);
-  const { minBytes, poolBytes, adaptive } = options;
+  const { minBytes, poolBytes } = options;
   if (minBytes !== undefined) {
     if (typeof minBytes !== 'number') throw invalidArgType('options.minBytes', 'of type number', minBytes);
     if (minBytes !== Infinity && (!Number.isSafeInteger(minBytes) || minBytes < 1)) throw outOfRange('options.minBytes', 'an integer >= 1, or Infinity', minBytes);
@@ -113,10 +102,7 @@ export function configureBounce(options: Partial<BounceSettings> = {}): BounceSe
     if (typeof poolBytes !== 'number') throw invalidArgType('options.poolBytes', 'of type number', poolBytes);
     if (!Number.isSafeInteger(poolBytes) || poolBytes < 0) throw outOfRange('options.poolBytes', 'an integer >= 0', poolBytes);
   }
-  if (adaptive !== undefined && typeof adaptive !== 'boolean') throw invalidArgType('options.adaptive', 'of type boolean', adaptive);
   if (minBytes !== undefined) bounce.minBytes = minBytes;
-  if (adaptive !== undefined) bounce.adaptive = adaptive;
   if (poolBytes !== undefined) bouncePool.capBytes = poolBytes;
-  return { minBytes: bounce.minBytes, poolBytes: bouncePool.capBytes, adaptive: bounce.adaptive };
+  return { minBytes: bounce.minBytes, poolBytes: bouncePool.capBytes };
 }
-

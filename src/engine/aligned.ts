@@ -135,7 +135,7 @@ export class AlignedPool {
       }
       slot = { bytes: new Uint8Array(this.#chunk, this.#used, bytes), size: bytes, pool: this, cls, lent: false };
       // Touch every page now, once: the kernel then copies into resident pages, and
-      // the first reads through the slot (the bounce probes) time the steady state.
+      // the first reads through the slot see the steady state.
       slot.bytes.fill(0);
       this.#used += bytes;
     }
@@ -176,17 +176,24 @@ export class AlignedPool {
 /** The engine's bounce pool (shared by the ESM and the CommonJS copy). */
 export const bouncePool: AlignedPool = ((shared as { bouncePool?: AlignedPool }).bouncePool ??= new AlignedPool());
 
-/** Default of {@link bounce}.minBytes: reads of at least 1 MiB are bounced. */
-export const DEFAULT_BOUNCE_MIN_BYTES = 1024 * 1024;
+/**
+ * Default of {@link bounce}.minBytes: Infinity, bouncing is off unless asked for.
+ * Whether a bounce pays depends on the destination's address modulo 4096, which
+ * JavaScript cannot see: a Buffer malloc maps (16 bytes into a page) reads 2.8-3x
+ * faster bounced at 1 MiB, one malloc carved from its heap (usually fast) 30 % slower.
+ */
+export const DEFAULT_BOUNCE_MIN_BYTES = Infinity;
+
+/** The threshold the notes suggest when bouncing is turned on: 1 MiB (below it Buffers came from the heap). */
+export const SUGGESTED_BOUNCE_MIN_BYTES = 1024 * 1024;
 
 /** The bounce settings engine/dispatch.ts reads (set through configureBounce in src/aligned.ts). */
 export interface BounceState {
   minBytes: number;
-  adaptive: boolean;
 }
 
-/** The bounce settings engine/dispatch.ts reads (set through configureBounce in src/aligned.ts). */
-export const bounce: BounceState = ((shared as { bounce?: BounceState }).bounce ??= { minBytes: DEFAULT_BOUNCE_MIN_BYTES, adaptive: true });
+/** The bounce settings engine/dispatch.ts reads (shared by the ESM and the CommonJS copy). */
+export const bounce: BounceState = ((shared as { bounce?: BounceState }).bounce ??= { minBytes: DEFAULT_BOUNCE_MIN_BYTES });
 
 /**
  * Tells whether `view` starts a page of memory from allocAligned (or the engine's

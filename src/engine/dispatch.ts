@@ -19,28 +19,21 @@
  * position" (non-seekable descriptors). Only `read` accepts a bigint, because only
  * `fs.read` honours one on Node 20.
  *
- * Bounce reads: a read of at least `bounce.minBytes` (configureBounce in src/aligned.ts)
- * into one buffer that is not memory of ours goes through a page-aligned slot of the bounce
- * pool (engine/aligned.ts): the kernel fills the slot, the bytes actually read are
- * copied into the caller's buffer on the event loop, the slot goes back to the pool,
- * and only then is `cb` called. The caller's buffer is never touched after `cb`. On an
- * error the slot is released and nothing is copied. When the pool is exhausted (its
- * cap) the read goes directly into the caller's buffer. Why: the kernel copies page
- * cache into an ordinary large Buffer (malloc'ed with mmap, 16 bytes into a page) at a
- * quarter of its speed (4K aliasing), and into an aligned slot at full speed; the copy
- * on the event loop costs less than the difference for reads of 1 MiB and more. Below
- * 1 MiB Node's Buffers came from malloc's heap in our measurements, were already fast,
- * and a bounce made them 30-40 % slower: hence the default threshold. Even at 1 MiB a
- * Buffer may come from the heap (malloc raises its mmap threshold when mapped chunks
- * are freed) and be fast, and JavaScript cannot see addresses. So by default each
- * destination (its ArrayBuffer, and its byteOffset minus the position modulo 4096) is
- * probed once, when its first eligible read is dispatched: a few synchronous 32 KiB
- * reads of a private page-cached file into it and into a slot, timed; it is bounced
- * when the kernel is at least twice as slow into it (the penalty is 4-6x, otherwise
- * the times match). The probe saves and restores the bytes it overwrites, so the
- * caller never sees it; it costs about 50 us on the event loop per new destination.
- * (Timing the real reads instead did not work: under concurrency a read's duration
- * says little about its own copy.)
+ * Bounce reads (off by default; configureBounce in src/aligned.ts turns them on): a
+ * read of at least `bounce.minBytes` into one buffer that is not memory of ours goes
+ * through a page-aligned slot of the bounce pool (engine/aligned.ts): the kernel fills
+ * the slot, the bytes actually read are copied into the caller's buffer on the event
+ * loop, the slot goes back to the pool, and only then is `cb` called. The caller's
+ * buffer is never touched after `cb`. On an error the slot is released and nothing is
+ * copied. When the pool is exhausted (its cap) the read goes directly into the
+ * caller's buffer. Why: the kernel copies page cache into a destination 1-31 bytes
+ * ahead of the source modulo 4096 (an ordinary large Buffer malloc maps starts 16
+ * bytes into a page) at a quarter of its speed (4K aliasing), and into an aligned slot
+ * at full speed; bounced, such 1 MiB reads ran 2.8-3x faster (bench/bounce.ts). But a
+ * Buffer malloc carved from its heap is usually fast already, and a bounce costs it
+ * 30-40 %; JavaScript cannot see which kind it has (malloc raises its mmap threshold
+ * once mapped chunks are freed, so the same code gets either). Hence off by default,
+ * and allocAligned (read into directly, no copy) is the fast path we recommend.
  *
  * Not bounced, and why (measured): writes. The penalty there needs the page cache
  * (destination) 1-32 bytes ahead of the source modulo 4096; a mapped Buffer (16 bytes
@@ -53,8 +46,6 @@
  * queued/in-flight states deterministic.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { PAGE_SIZE, bounce, bouncePool, copiesFast } from './aligned';
 
 /** The platform's `O_SYNC` (aio_fsync op). */
@@ -146,118 +137,14 @@ function readvChunked(fd: number, bufs: readonly ArrayBufferView[], position: nu
 }
 
 let bounced = 0;
-let probes = 0;
-
-const choices = { direct: 0, bounced: 0 };
-
-/** How many destinations were probed, and what they chose, since the process started (for tests and benches). */
-export function bounceChoices(): { direct: number; bounced: number } {
-  return { ...choices };
-}
 
 /** Reads that went through a bounce slot since the process started (for tests and traces). */
 export function bouncedReads(): number {
   return bounced;
 }
 
-/** Bytes one probe read copies: 32 KiB shows the 4K-aliasing penalty (4x) well above the system call's own cost. */
-export const PROBE_BYTES = 32 * 1024;
-/** Probe reads each way; the fastest of each is compared. */
-const PROBE_REPS = 3;
-/** A destination is bounced when the kernel copies into it this many times slower than into a slot. */
-const BOUNCE_GAIN = 2;
-
-/** Destination memory to its verdicts (true: bounce), by (byteOffset - position) modulo 4096. */
-const verdicts = new WeakMap<ArrayBuffer, Map<number, boolean>>();
-/** The probe file's descriptor; undefined until first needed, null when none could be made. */
-let probeFd: number | null | undefined;
-/** Where a destination's bytes wait while it is probed. */
-let saved: Uint8Array | null = null;
-
-/** A private, unlinked, page-cached file of PROBE_BYTES + 4096 bytes to time kernel copies with. */
-function probeFile(): number | null {
-  if (probeFd !== undefined) return probeFd;
-  probeFd = null;
-  const file = path.join(os.tmpdir(), `posix-aio-probe-${process.pid}-${Math.random().toString(36).slice(2)}`);
-  try {
-    const fd = fs.openSync(file, 'wx+', 0o600);
-    try {
-      fs.unlinkSync(file);
-      const bytes = Buffer.alloc(PROBE_BYTES + PAGE_SIZE, 0x5a);
-      if (fs.writeSync(fd, bytes, 0, bytes.length, 0) === bytes.length) probeFd = fd;
-      else fs.closeSync(fd);
-    } catch {
-      fs.closeSync(fd);
-    }
-  } catch {
-    // No writable temp directory: no probing; reads go directly.
-  }
-  return probeFd;
-}
-
 /**
- * Whether the kernel copies into `buf` (at `skew`, the file position modulo 4096)
- * at least {@link BOUNCE_GAIN} times slower than into an aligned slot: a few timed
- * synchronous reads of the probe file into each, on the event loop (about 50 us).
- * The destination's first bytes are saved before and put back after, so the caller
- * never sees the probe. Null when it cannot tell (no probe file, pool exhausted).
- */
-function probe(buf: ArrayBufferView, skew: number, length: number): boolean | null {
-  const fd = probeFile();
-  if (fd === null) return null;
-  const n = Math.min(length, PROBE_BYTES);
-  const slot = bouncePool.acquire(n + skew);
-  if (slot === null) return null;
-  const aligned = slot.bytes.subarray(skew, skew + n);
-  const dest = new Uint8Array(buf.buffer, buf.byteOffset, n);
-  const keep = (saved ??= new Uint8Array(PROBE_BYTES)).subarray(0, n);
-  keep.set(dest);
-  probes++;
-  try {
-    let direct = Infinity;
-    let bounce = Infinity;
-    for (let i = 0; i < PROBE_REPS; i++) {
-      let t = performance.now();
-      fs.readSync(fd, dest, 0, n, skew);
-      direct = Math.min(direct, performance.now() - t);
-      t = performance.now();
-      fs.readSync(fd, aligned, 0, n, skew);
-      bounce = Math.min(bounce, performance.now() - t);
-    }
-    return direct > BOUNCE_GAIN * bounce;
-  } catch {
-    return null;
-  } finally {
-    dest.set(keep);
-    bouncePool.release(slot);
-  }
-}
-
-/** Probes run since the process started (for tests). */
-export function bounceProbes(): number {
-  return probes;
-}
-
-/** Whether reads into `buf` at `skew` should bounce: probed once per destination and skew, then remembered. */
-function shouldBounce(buf: ArrayBufferView, skew: number, length: number): boolean {
-  if (!bounce.adaptive) return true;
-  let bySkew = verdicts.get(buf.buffer as ArrayBuffer);
-  if (bySkew === undefined) verdicts.set(buf.buffer as ArrayBuffer, (bySkew = new Map()));
-  const key = (((buf.byteOffset - skew) % PAGE_SIZE) + PAGE_SIZE) % PAGE_SIZE;
-  let verdict = bySkew.get(key);
-  if (verdict === undefined) {
-    const found = probe(buf, skew, length);
-    // Unknown is remembered as "directly": the read the library did before bouncing existed.
-    verdict = found === true;
-    if (found !== null) bySkew.set(key, verdict);
-    if (verdict) choices.bounced++;
-    else choices.direct++;
-  }
-  return verdict;
-}
-
-/**
- * Reads through an aligned slot when that pays (see the notes at the top), or
+ * Reads through an aligned slot (see the notes at the top), or
  * returns false so that the caller reads directly.
  */
 function bounceRead(fd: number, buf: ArrayBufferView, length: number, position: number | bigint | null, cb: IoCallback): boolean {
@@ -265,7 +152,6 @@ function bounceRead(fd: number, buf: ArrayBufferView, length: number, position: 
   // size: that is what the kernel's copy needs to run at full speed.
   const skew = position === null ? 0 : typeof position === 'bigint' ? Number(((position % 4096n) + 4096n) % 4096n) : ((position % PAGE_SIZE) + PAGE_SIZE) % PAGE_SIZE;
   if (copiesFast(buf, skew)) return false;
-  if (!shouldBounce(buf, skew, length)) return false;
   const slot = bouncePool.acquire(length + skew);
   if (slot === null) return false;
   bounced++;

@@ -1,16 +1,16 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import { bouncePool, DEFAULT_BOUNCE_MIN_BYTES, type Slot } from '../../src/engine/aligned';
-import { bounceChoices, bouncedReads, bounceProbes, nodeBackend } from '../../src/engine/dispatch';
+import { bouncePool, DEFAULT_BOUNCE_MIN_BYTES, SUGGESTED_BOUNCE_MIN_BYTES, type Slot } from '../../src/engine/aligned';
+import { bouncedReads, nodeBackend } from '../../src/engine/dispatch';
 import { AioControlBlock, aio_error, aio_read, aio_return, allocAligned, allocControlBlocks, configureBounce, isAligned } from '../../src/index';
 import { settle } from '../helpers/aio';
 import { cleanup, fifo, tmpFile } from '../helpers/files';
 import { mustCall } from '../helpers/mustcall';
 
 afterAll(cleanup);
-// The bounce path itself is tested with probing off: every eligible read is bounced.
-beforeEach(() => configureBounce({ adaptive: false }));
-afterEach(() => configureBounce({ minBytes: DEFAULT_BOUNCE_MIN_BYTES, adaptive: true }));
+// Bouncing is off by default; these tests turn it on at the suggested threshold.
+beforeEach(() => configureBounce({ minBytes: SUGGESTED_BOUNCE_MIN_BYTES }));
+afterEach(() => configureBounce({ minBytes: DEFAULT_BOUNCE_MIN_BYTES }));
 
 const MiB = 1 << 20;
 
@@ -153,50 +153,17 @@ describe('bounce reads (nodeBackend.read)', () => {
   });
 });
 
-describe('adaptive bounce reads', () => {
-  test('a new destination is probed once, its bytes are left as they were, and every read gives the right bytes', async () => {
-    configureBounce({ adaptive: true });
-    const content = crypto.randomBytes(2 * MiB);
+describe('bouncing off (the default)', () => {
+  test('a 1 MiB read into an ordinary Buffer goes straight into it', async () => {
+    configureBounce({ minBytes: DEFAULT_BOUNCE_MIN_BYTES });
+    expect(configureBounce().minBytes).toBe(Infinity);
+    const content = crypto.randomBytes(MiB);
     const { fd } = tmpFile(content);
-    const backing = Buffer.alloc(MiB + 64, 0x11);
-    const buf = backing.subarray(32, 32 + MiB);
-    const probes = bounceProbes();
-    const chosen = bounceChoices();
-    for (let i = 0; i < 6; i++) {
-      const at = (i % 2) * MiB;
-      expect(await read(fd, buf, MiB, at)).toEqual({ err: null, n: MiB, lent: 0 });
-      expect(buf.equals(content.subarray(at, at + MiB))).toBe(true);
-    }
-    // One destination, one skew: one probe, one choice (either way; which way is the machine's).
-    expect(bounceProbes() - probes).toBe(1);
-    const now = bounceChoices();
-    expect(now.direct - chosen.direct + (now.bounced - chosen.bounced)).toBe(1);
-    expect(backing.subarray(0, 32).every((b) => b === 0x11) && backing.subarray(32 + MiB).every((b) => b === 0x11)).toBe(true);
-  });
-
-  test('the probe puts back what it overwrote: a short read leaves the bytes past its count untouched', async () => {
-    configureBounce({ adaptive: true });
-    const { fd } = tmpFile(Buffer.alloc(10, 7));
-    const buf = Buffer.alloc(MiB, 0xee);
-    const probes = bounceProbes();
-    expect(await read(fd, buf, MiB, 0)).toEqual({ err: null, n: 10, lent: 0 });
-    expect(bounceProbes() - probes).toBe(1);
-    expect(buf.subarray(0, 10).every((b) => b === 7)).toBe(true);
-    expect(buf.subarray(10).every((b) => b === 0xee)).toBe(true);
-  });
-
-  test('another skew of the same memory is probed again; memory of ours is never probed', async () => {
-    configureBounce({ adaptive: true });
-    const { fd } = tmpFile(crypto.randomBytes(2 * MiB));
-    const buf = Buffer.alloc(MiB);
-    const probes = bounceProbes();
-    await read(fd, buf, MiB, 0);
-    await read(fd, buf, MiB, 4096);
-    expect(bounceProbes() - probes).toBe(1);
-    await read(fd, buf, MiB, 100);
-    expect(bounceProbes() - probes).toBe(2);
-    await read(fd, allocAligned(MiB), MiB, 0);
-    expect(bounceProbes() - probes).toBe(2);
+    const buf = Buffer.alloc(MiB + 1).subarray(1);
+    const before = bouncedReads();
+    expect(await read(fd, buf, MiB, 0)).toEqual({ err: null, n: MiB, lent: 0 });
+    expect(bouncedReads()).toBe(before);
+    expect(buf.equals(content)).toBe(true);
   });
 });
 
@@ -239,9 +206,9 @@ describe('bounce reads through the engine', () => {
 describe('configureBounce', () => {
   test('reports the settings, keeps omitted fields and changes given ones', () => {
     const now = configureBounce();
-    expect(now.minBytes).toBe(DEFAULT_BOUNCE_MIN_BYTES);
-    expect(configureBounce({ minBytes: 4096 })).toEqual({ minBytes: 4096, poolBytes: now.poolBytes, adaptive: false });
-    expect(configureBounce({ poolBytes: now.poolBytes, adaptive: true })).toEqual({ minBytes: 4096, poolBytes: now.poolBytes, adaptive: true });
+    expect(now.minBytes).toBe(SUGGESTED_BOUNCE_MIN_BYTES);
+    expect(configureBounce({ minBytes: 4096 })).toEqual({ minBytes: 4096, poolBytes: now.poolBytes });
+    expect(configureBounce({ poolBytes: now.poolBytes })).toEqual({ minBytes: 4096, poolBytes: now.poolBytes });
   });
 
   test.each([
@@ -251,7 +218,6 @@ describe('configureBounce', () => {
     [{ poolBytes: -1 }, RangeError, 'The value of "options.poolBytes" is out of range. It must be an integer >= 0. Received -1'],
     [{ poolBytes: Infinity }, RangeError, '"options.poolBytes"'],
     [null, TypeError, 'The "options" argument must be of type object'],
-    [{ adaptive: 1 }, TypeError, 'The "options.adaptive" property must be of type boolean'],
   ])('refuses %p and changes nothing', (options, type, message) => {
     const before = configureBounce();
     const call = (): unknown => configureBounce(options as never);
