@@ -19,7 +19,7 @@
  * (median), and perf_hooks.monitorEventLoopDelay the event-loop delay (p99); the
  * depth-64 rows are summarised at the end.
  *
- * Usage: npm run bench -- [--passes 3] [--ms 1000] [--json] [--uring] [--tiny] [--only TEXT]
+ * Usage: npm run bench -- [--passes 3] [--ms 1000] [--json] [--uring] [--tiny] [--only TEXT] [--threads N]
  *   --passes N   passes per row and api (default 3; --tiny: 1)
  *   --ms N       milliseconds per run (default 1000; --tiny: 25)
  *   --json       print the results as JSON instead of tables
@@ -27,6 +27,8 @@
  *                and print its table too
  *   --tiny       CI smoke: a 2 MiB file, a few ms per run, one pass
  *   --only TEXT  only the rows whose name contains TEXT (e.g. "qd64")
+ *   --threads N  aio_init({ aio_threads: N }) first: the in-flight cap to measure
+ *                (default: the library's default)
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -63,16 +65,17 @@ interface Options {
   uring: boolean;
   tiny: boolean;
   only: string | null;
+  threads: number | null;
   child: boolean;
 }
 
 function usage(message: string): never {
-  process.stderr.write(`bench/run.ts: ${message}\nusage: npm run bench -- [--passes N] [--ms N] [--json] [--uring] [--tiny] [--only TEXT]\n`);
+  process.stderr.write(`bench/run.ts: ${message}\nusage: npm run bench -- [--passes N] [--ms N] [--json] [--uring] [--tiny] [--only TEXT] [--threads N]\n`);
   process.exit(2);
 }
 
 function parse(argv: readonly string[]): Options {
-  const o: Options = { passes: 3, ms: 1000, json: false, uring: false, tiny: false, only: null, child: false };
+  const o: Options = { passes: 3, ms: 1000, json: false, uring: false, tiny: false, only: null, threads: null, child: false };
   const given = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -97,6 +100,9 @@ function parse(argv: readonly string[]): Options {
         break;
       case '--only':
         o.only = value();
+        break;
+      case '--threads':
+        o.threads = int(1, 1024);
         break;
       case '--json':
         o.json = true;
@@ -206,6 +212,7 @@ async function measure(o: Options): Promise<Result> {
         fsync: row.fsync,
         file: row.rw === 'read' || row.rw === 'randread' ? readFile : writeFile,
         probe,
+        ...(o.threads !== null ? { threads: o.threads } : {}),
       });
 
     // Warm-up: every code path once (JIT, thread pool, page cache), not recorded.

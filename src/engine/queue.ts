@@ -36,7 +36,8 @@
  *   requests complete in submission order.
  * - Dispatch is batched behind completions. From the first thread-pool completion of
  *   an event-loop turn until that turn's check phase (one setImmediate), and while
- *   deferred notifications run, freed slots and new requests on regular files wait
+ *   deferred notifications run (until the microtasks they queued have run: code that
+ *   awaited a Promise they settled), freed slots and new requests on regular files wait
  *   ("held"); then everything ready goes out in one burst. Resubmissions made by
  *   completion callbacks thus reach libuv together, its workers find work queued
  *   instead of being woken once per request, and requests that became adjacent
@@ -369,9 +370,15 @@ export class Engine {
     try {
       this.#runDeferred();
     } finally {
-      this.#flushing = false;
-      if (!this.#held()) this.#pump();
+      // The hold lasts until the microtasks queued so far have run: code awaiting a
+      // Promise the batch settled (aio_suspend, lio_listio) resubmits inside it.
+      queueMicrotask(this.#endFlush);
     }
+  };
+
+  readonly #endFlush = (): void => {
+    this.#flushing = false;
+    if (!this.#held()) this.#pump();
   };
 
   #runDeferred(): void {

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { requestOf, type Aiocb } from '../aiocb';
 import { EAGAIN, EINTR, EINVAL } from '../constants';
 import { fail, failLater, invalidArgType, rangeRule } from '../errors';
+import { engine } from '../engine/queue';
 import type { Request } from '../engine/request';
 import { readElement, readField } from '../validate';
 
@@ -58,7 +59,11 @@ function checkSignal(signal: unknown): AbortSignal | undefined {
  *
  * Notes: null entries, and blocks never submitted, are skipped. The deadline is
  * measured on the monotonic clock and never ends early. Which request completed is
- * found with aio_error. This is C's blocking call turned into a Promise: Node's
+ * found with aio_error. A completion resolves the Promise once the event loop has
+ * handled every completion of the same turn (with the notifications, in completion
+ * order), so one pass over the list after it finds them all; a request that completed
+ * before the deadline or the abort wins over both. This is C's blocking call turned
+ * into a Promise: Node's
  * single thread cannot block and still see completions.
  *
  * @example
@@ -116,14 +121,26 @@ function suspend(list: unknown, nent: unknown, timeout: unknown, signalIn: unkno
       signal?.removeEventListener('abort', onAbort);
       resolve(result === -1 ? fail(error, 'aio_suspend', why) : 0);
     };
-    const wake = (): void => settle(0, 0, '');
-    const onAbort = (): void => settle(-1, EINTR, 'the AbortSignal was aborted');
+    // A completion wakes the caller once the event loop has handled every completion
+    // of its turn (deferred, like notifications): a loop over aio_suspend then finds
+    // them all in one pass instead of paying a scan of its list per completion.
+    let woken = false;
+    const wake = (): void => {
+      if (woken) return;
+      woken = true;
+      engine().defer(() => settle(0, 0, ''), true);
+    };
+    const onAbort = (): void => {
+      if (!woken) settle(-1, EINTR, 'the AbortSignal was aborted');
+    };
     for (const req of pending) (req.waiters ??= []).push(wake);
     signal?.addEventListener('abort', onAbort, { once: true });
     if (ms !== null) {
       const deadline = performance.now() + ms;
       const arm = (): void => {
         const left = deadline - performance.now();
+        // A request that completed before the deadline wins, even if its wake-up is still on its way.
+        if (woken) return;
         if (left <= 0) return settle(-1, EAGAIN, 'no listed request completed before the timeout');
         // Timers run on a millisecond clock and may fire a fraction early: check, re-arm.
         timer = setTimeout(arm, Math.min(Math.ceil(left), MAX_TIMER_MS));
