@@ -314,12 +314,6 @@ function nodeError(err: unknown): string {
   return e?.code !== undefined ? `${e.code}: ${e.message}` : String(err);
 }
 
-/** Default in-flight cap of the library: libuv's pool size (see aio_init's docs). */
-function defaultCap(): number {
-  const n = Number(process.env['UV_THREADPOOL_SIZE']);
-  return Number.isInteger(n) && n > 0 ? Math.min(n, 1024) : 4;
-}
-
 /** lio api: entries per list when not given. */
 export function defaultBatch(iodepth: number): number {
   return Math.max(1, Math.ceil(iodepth / 4));
@@ -639,6 +633,7 @@ function delta(a: Counters, b: Counters): Counters {
     merged: b.merged - a.merged,
     queued: b.queued,
     inFlight: b.inFlight,
+    inFlightCap: b.inFlightCap,
   };
 }
 
@@ -684,7 +679,7 @@ export async function runJob(cfg: JobConfig, hooks: JobHooks = {}): Promise<JobS
     const batch = cfg.batch ?? defaultBatch(cfg.iodepth);
     if (cfg.api === 'lio' && sysconf(_SC_AIO_LISTIO_MAX) < batch) init.aio_listio_max = batch;
     if (Object.keys(init).length > 0) aio_init(init);
-    cap = cfg.threads !== undefined && cfg.threads > 0 ? cfg.threads : defaultCap();
+    cap = counters().inFlightCap;
   }
   const fd = cfg.api === 'fspromises' ? -1 : fs.openSync(cfg.file, isWrite ? 'r+' : 'r');
   const before = isLib ? counters() : null;

@@ -25,7 +25,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   AIO_ALLDONE, AIO_CANCELED, AIO_NOTCANCELED, AioControlBlock, ECANCELED, EINPROGRESS, SI_ASYNCIO, SIGEV_SIGNAL, type SigInfo,
-  aio_cancel, aio_error, aio_init, aio_read, aio_return, aio_suspend, lastError, strerror,
+  aio_cancel, aio_error, aio_init, counters, aio_read, aio_return, aio_suspend, lastError, strerror,
 } from '../src/index';
 
 const BUF_SIZE = 20; // Size of buffers for read operations.
@@ -52,6 +52,7 @@ export async function main(opts: { dir?: string; log?: (line: string) => void } 
   };
   process.on('SIGQUIT', quitHandler);
   process.on(IO_SIGNAL, aioSigHandler);
+  const cap = counters().inFlightCap; // restored at the end
   aio_init({ aio_threads: 1 });
 
   const ioList: IoRequest[] = [];
@@ -117,7 +118,7 @@ export async function main(opts: { dir?: string; log?: (line: string) => void } 
     for (const [j, r] of ioList.entries()) if (aio_error(r.aiocbp) === EINPROGRESS) fs.writeSync(writers[j] as number, '\n');
     for (const r of ioList) while (aio_error(r.aiocbp) === EINPROGRESS) await aio_suspend([r.aiocbp], 1);
     for (const fd of [...ioList.map((r) => r.aiocbp.aio_fildes), ...writers]) fs.closeSync(fd);
-    aio_init({ aio_threads: Number(process.env['UV_THREADPOOL_SIZE']) || 4 }); // The documented default.
+    aio_init({ aio_threads: cap }); // Back to the cap in force before.
     process.off('SIGQUIT', quitHandler);
     process.off(IO_SIGNAL, aioSigHandler);
     fs.rmSync(dir, { recursive: true, force: true });

@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   AIO_CANCELED, AIO_NOTCANCELED, AioControlBlock, EINPROGRESS, LIO_READ, LIO_WAIT, O_SYNC, SIGEV_THREAD,
-  aio_cancel, aio_close, aio_error, aio_fsync, aio_init, aio_read, aio_return, aio_suspend, aio_write, errno, lastError, lio_listio, strerror,
+  aio_cancel, aio_close, aio_error, aio_fsync, aio_init, counters, aio_read, aio_return, aio_suspend, aio_write, errno, lastError, lio_listio, strerror,
 } from '../src/index';
 
 /** Throws the library's explanation when a call returns -1. */
@@ -33,6 +33,7 @@ export async function main(opts: { dir?: string; log?: (line: string) => void } 
   const out: Record<string, number | string> = {};
   const hold = new AioControlBlock({ aio_fildes: fifoFd, aio_buf: Buffer.alloc(16), aio_nbytes: 16 });
   log(`posix-aio demo, working in ${dir}`);
+  const cap = counters().inFlightCap; // restored at the end
   try {
     // 1. Two writes; each says when it is done through SIGEV_THREAD.
     const parts = [Buffer.from('Hello from '), Buffer.from('posix-aio!\n')];
@@ -83,7 +84,7 @@ export async function main(opts: { dir?: string; log?: (line: string) => void } 
     return out;
   } finally {
     if (aio_error(hold) === EINPROGRESS) fs.writeFileSync(fifo, '!'); // Never leave a read blocked.
-    aio_init({ aio_threads: Number(process.env['UV_THREADPOOL_SIZE']) || 4 }); // The documented default.
+    aio_init({ aio_threads: cap }); // Back to the cap in force before.
     // aio_close waits for anything still running on the descriptor, then closes it.
     await aio_close(fd);
     await aio_close(fifoFd);

@@ -17,7 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { closeSync, openSync } from 'node:fs';
 import {
-  aio_init, nng_aio_alloc, nng_aio_cancel, nng_aio_count, nng_aio_free, nng_aio_result, nng_aio_set_iov, nng_aio_wait, nng_file_read, nng_strerror,
+  aio_init, counters, nng_aio_alloc, nng_aio_cancel, nng_aio_count, nng_aio_free, nng_aio_result, nng_aio_set_iov, nng_aio_wait, nng_file_read, nng_strerror,
 } from '../src/index';
 
 export async function main(opts: { dir?: string; log?: (line: string) => void } = {}): Promise<Record<string, number | string | boolean>> {
@@ -27,6 +27,7 @@ export async function main(opts: { dir?: string; log?: (line: string) => void } 
   const content = Buffer.alloc(3 * 4096, 'nng_aio ');
   fs.writeFileSync(file, content);
   const out: Record<string, number | string | boolean> = {};
+  const cap = counters().inFlightCap; // restored at the end
   try {
     // README begin
     aio_init({ aio_threads: 1 }); // the same queue and cap serve every face
@@ -58,7 +59,7 @@ export async function main(opts: { dir?: string; log?: (line: string) => void } 
     out['first data matches'] = buf.equals(content.subarray(0, 4096));
     return out;
   } finally {
-    aio_init({ aio_threads: Number(process.env['UV_THREADPOOL_SIZE']) || 4 }); // The documented default.
+    aio_init({ aio_threads: cap }); // Back to the cap in force before.
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -17,7 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { openSync } from 'node:fs';
 import {
-  AIO_CANCELED, AioControlBlock, aio_cancel, aio_close, aio_error, aio_init, aio_read, aio_return, aio_suspend, lastError, strerror,
+  AIO_CANCELED, AioControlBlock, aio_cancel, aio_close, aio_error, aio_init, counters, aio_read, aio_return, aio_suspend, lastError, strerror,
 } from '../src/index';
 
 export async function main(opts: { dir?: string; log?: (line: string) => void } = {}): Promise<Record<string, number | string | boolean>> {
@@ -27,6 +27,7 @@ export async function main(opts: { dir?: string; log?: (line: string) => void } 
   const content = Buffer.alloc(3 * 4096, 'posix-aio ');
   fs.writeFileSync(file, content);
   const out: Record<string, number | string | boolean> = {};
+  const cap = counters().inFlightCap; // restored at the end
   try {
     // README begin
     aio_init({ aio_threads: 1 }); // one request in the thread pool at a time: the second read must wait
@@ -53,7 +54,7 @@ export async function main(opts: { dir?: string; log?: (line: string) => void } 
     out['first data matches'] = (first.aio_buf as Buffer).equals(content.subarray(0, 4096));
     return out;
   } finally {
-    aio_init({ aio_threads: Number(process.env['UV_THREADPOOL_SIZE']) || 4 }); // The documented default.
+    aio_init({ aio_threads: cap }); // Back to the cap in force before.
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -15,7 +15,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { aio_init, promises as aio } from '../src/index';
+import { aio_init, counters, promises as aio } from '../src/index';
 
 export async function main(opts: { dir?: string; log?: (line: string) => void } = {}): Promise<Record<string, number | string | boolean>> {
   const log = opts.log ?? console.log;
@@ -24,6 +24,7 @@ export async function main(opts: { dir?: string; log?: (line: string) => void } 
   const content = Buffer.alloc(3 * 4096, 'promises ');
   fs.writeFileSync(file, content);
   const out: Record<string, number | string | boolean> = {};
+  const cap = counters().inFlightCap; // restored at the end
   try {
     // README begin
     aio_init({ aio_threads: 1 }); // the same queue and cap serve every face
@@ -46,7 +47,7 @@ export async function main(opts: { dir?: string; log?: (line: string) => void } 
     out['second code'] = b.status === 'rejected' ? String((b.reason as { code?: unknown }).code) : '';
     return out;
   } finally {
-    aio_init({ aio_threads: Number(process.env['UV_THREADPOOL_SIZE']) || 4 }); // The documented default.
+    aio_init({ aio_threads: cap }); // Back to the cap in force before.
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

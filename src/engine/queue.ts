@@ -71,8 +71,19 @@ export function threadPoolSize(): number {
 
 /** Defaults of the tunables (aio_init). */
 export const DEFAULTS = Object.freeze({
-  /** In the thread pool at once: libuv's pool size, so that our requests never wait in libuv's own queue. */
-  maxInFlight: threadPoolSize(),
+  /**
+   * System calls in the thread pool at once: 16 per libuv thread (64 with the default
+   * pool). Enough that libuv's workers find the next request queued instead of
+   * sleeping until the event loop hands them one; few enough (with maxInFlightBytes)
+   * that a foreign job (dns.lookup, crypto, zlib) waits well under 1 ms for a thread.
+   * Measured in the README's performance section.
+   */
+  maxInFlight: Math.min(16 * threadPoolSize(), 1024),
+  /**
+   * Bytes in the thread pool at once, beyond the first libuv-pool-size calls (which
+   * always go): large requests queue here, cancelable, instead of in libuv.
+   */
+  maxInFlightBytes: 4 * 1024 * 1024,
   /** Outstanding (accepted, not complete) requests: AIO_MAX. */
   maxOutstanding: 512,
   /** Entries of one lio_listio: AIO_LISTIO_MAX. */
@@ -108,6 +119,8 @@ export interface EngineCounters {
   readonly queued: number;
   /** In the thread pool. */
   readonly inFlight: number;
+  /** The in-flight cap in force (aio_init's aio_threads): system calls in the thread pool at most. */
+  readonly inFlightCap: number;
 }
 
 /** The request queue. There is one per process ({@link engine}); tests may build their own. */
@@ -116,6 +129,7 @@ export class Engine {
   backend: FsBackend = nodeBackend;
 
   maxInFlight: number = DEFAULTS.maxInFlight;
+  maxInFlightBytes: number = DEFAULTS.maxInFlightBytes;
   maxOutstanding: number = DEFAULTS.maxOutstanding;
   listioMax: number = DEFAULTS.listioMax;
   idleTime: number = DEFAULTS.idleTime;
@@ -129,6 +143,10 @@ export class Engine {
   inFlight = 0;
   /** System calls in the thread pool (a merged call carries several requests): what maxInFlight caps. */
   #calls = 0;
+  /** Bytes the requests in the thread pool transfer: what maxInFlightBytes caps. */
+  #bytesInFlight = 0;
+  /** libuv's pool size: that many calls go whatever their size. */
+  readonly #poolSize = threadPoolSize();
   submitted = 0;
   completed = 0;
   canceled = 0;
@@ -157,6 +175,7 @@ export class Engine {
       merged: this.merged,
       queued: this.outstanding - this.inFlight,
       inFlight: this.inFlight,
+      inFlightCap: this.maxInFlight,
     };
   }
 
@@ -464,7 +483,7 @@ export class Engine {
   }
 
   #pump(): void {
-    while (this.#calls < this.maxInFlight) {
+    while (this.#calls < this.maxInFlight && (this.#calls < this.#poolSize || this.#bytesInFlight < this.maxInFlightBytes)) {
       const req = this.#heap.pop();
       if (req === undefined) return;
       this.#dispatch(req);
@@ -525,6 +544,7 @@ export class Engine {
     if (req.trace !== null) traceDispatch(req.trace);
     this.inFlight++;
     lane.inFlight++;
+    this.#bytesInFlight += req.len;
   }
 
   /** Hands `req` alone to the backend (a backend that throws is {@link guarded} against). */
@@ -640,6 +660,7 @@ export class Engine {
       for (const m of done) {
         this.inFlight--;
         lane.inFlight--;
+        this.#bytesInFlight -= m.len;
         this.#complete(m, 0, m.value);
       }
     } finally {
@@ -698,6 +719,7 @@ export class Engine {
     }
     this.inFlight--;
     (req.lane as Lane).inFlight--;
+    this.#bytesInFlight -= req.len;
     const error = req.coveredError !== 0 ? req.coveredError : errno;
     this.#inCompletion = true;
     try {

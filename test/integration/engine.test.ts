@@ -15,7 +15,7 @@ import {
   aio_cancel,
   AIO_CANCELED,
 } from '../../src/index';
-import { engine } from '../../src/engine/queue';
+import { DEFAULTS, engine } from '../../src/engine/queue';
 import { cleanup, fifo, tmpDir, tmpFile, track } from '../helpers/files';
 import { flush } from '../helpers/mustcall';
 
@@ -32,7 +32,7 @@ function runChild(source: string, timeoutMs = 15000): { status: number | null; s
 }
 
 describe('engine on real descriptors', () => {
-  afterEach(() => aio_init({ aio_threads: 4 }));
+  afterEach(() => aio_init({ aio_threads: DEFAULTS.maxInFlight }));
 
   test('a request queued on a descriptor closed and reused behind the library fails with EBADF and never touches the new file', async () => {
     aio_init({ aio_threads: 1 });

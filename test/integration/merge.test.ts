@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import { engine } from '../../src/engine/queue';
+import { DEFAULTS, engine } from '../../src/engine/queue';
 import {
   AioControlBlock,
   aio_error,
@@ -26,7 +26,7 @@ const BS = 4096;
 
 afterEach(() => {
   engine().mergeMaxRequests = 64;
-  aio_init({ aio_threads: 4 });
+  aio_init({ aio_threads: DEFAULTS.maxInFlight });
   cleanup();
 });
 
@@ -121,6 +121,8 @@ describe('merging on real files', () => {
   });
 
   test('the Promise face: sequential 4 KiB reads at depth 16 merge and return the file', async () => {
+    // A cap below the number of reads, so that some wait in the queue, where they merge.
+    aio_init({ aio_threads: 4 });
     const { fd } = tmpFile(content);
     const before = engine().counters.merged;
     const reads = Array.from({ length: Math.ceil(SIZE / BS) + 2 }, (_, i) => promises.read(fd, Buffer.alloc(BS), { position: i * BS }));

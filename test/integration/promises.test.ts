@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { getEventListeners } from 'node:events';
 import { AioError, AioFileHandle, EOVERFLOW, aio_init, promises } from '../../src/index';
-import { engine } from '../../src/engine/queue';
+import { DEFAULTS, engine } from '../../src/engine/queue';
 import { cleanup, fifo, tmpDir, tmpFile, tmpPath, track, untrack } from '../helpers/files';
 import { flush, fulfilment, mustCall, rejection, sleep } from '../helpers/mustcall';
 
@@ -395,13 +395,13 @@ describe('promises.open and AioFileHandle', () => {
       expect(inFlight.value?.bytesRead).toBe(2);
       expect(closed.rejected).toBe(false);
     } finally {
-      aio_init({ aio_threads: 4 });
+      aio_init({ aio_threads: DEFAULTS.maxInFlight });
     }
   });
 });
 
 describe('signal and timeout on real descriptors', () => {
-  afterEach(() => aio_init({ aio_threads: 4 }));
+  afterEach(() => aio_init({ aio_threads: DEFAULTS.maxInFlight }));
 
   test('abort while a FIFO read is in the thread pool: the read still completes with its data', async () => {
     const f = fifo();

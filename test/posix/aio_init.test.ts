@@ -46,7 +46,7 @@ import {
   type AioInit,
   type SigInfo,
 } from '../../src/index';
-import { engine } from '../../src/engine/queue';
+import { DEFAULTS as ENGINE_DEFAULTS, engine } from '../../src/engine/queue';
 import { cleanup, tmpFile } from '../helpers/files';
 import { HeldBackend } from '../helpers/held-backend';
 import { flush, mustCall } from '../helpers/mustcall';
@@ -59,7 +59,7 @@ function readCb(fd: number, offset: number): AioControlBlock {
 }
 
 /** The documented defaults, restored after every test. */
-const DEFAULTS = { aio_threads: 4, aio_num: 64, aio_idle_time: 1, aio_max: 512, aio_listio_max: 256 } as const;
+const DEFAULTS = { aio_threads: ENGINE_DEFAULTS.maxInFlight, aio_num: 64, aio_idle_time: 1, aio_max: 512, aio_listio_max: 256 } as const;
 
 afterEach(() => {
   aio_init(DEFAULTS);
@@ -118,7 +118,7 @@ describe('aio_init', () => {
     aio_init({});
     expect(sysconf(_SC_AIO_MAX)).toBe(512);
     expect(sysconf(_SC_AIO_LISTIO_MAX)).toBe(256);
-    expect(engine().maxInFlight).toBe(4);
+    expect(engine().maxInFlight).toBe(DEFAULTS.aio_threads);
   });
 
   test('accepts the smallest legal values: aio_threads, aio_num and aio_max 1, aio_listio_max 2, aio_idle_time 0', () => {
@@ -160,7 +160,7 @@ describe('aio_init', () => {
     expect(() => aio_init(init)).toThrow();
     expect(sysconf(_SC_AIO_MAX)).toBe(512);
     expect(sysconf(_SC_AIO_LISTIO_MAX)).toBe(256);
-    expect(engine().maxInFlight).toBe(4);
+    expect(engine().maxInFlight).toBe(DEFAULTS.aio_threads);
   });
 
   describe('with the held backend', () => {

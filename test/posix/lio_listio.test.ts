@@ -40,7 +40,7 @@ import {
   type SigEvent,
   type SigInfo,
 } from '../../src/index';
-import { engine } from '../../src/engine/queue';
+import { DEFAULTS, engine } from '../../src/engine/queue';
 import { PENDING, settledNow } from '../helpers/aio';
 import { cleanup, tmpFile, track } from '../helpers/files';
 import { HeldBackend } from '../helpers/held-backend';
@@ -794,7 +794,7 @@ describe('lio_listio', () => {
 
 describe('lio_listio: errno after LIO_WAIT', () => {
   afterEach(() => {
-    aio_init({ aio_threads: 4 });
+    aio_init({ aio_threads: DEFAULTS.maxInFlight });
     cleanup();
   });
 

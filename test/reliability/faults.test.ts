@@ -58,7 +58,7 @@ import {
   type NngAio,
   type SigEvent,
 } from '../../src/index';
-import { engine } from '../../src/engine/queue';
+import { DEFAULTS, engine } from '../../src/engine/queue';
 import { settle } from '../helpers/aio';
 import { cleanup, tmpDir, tmpFile, tmpPath, track, untrack } from '../helpers/files';
 import { HeldBackend } from '../helpers/held-backend';
@@ -80,7 +80,7 @@ afterEach(async () => {
     restoreBackend();
     restoreBackend = null;
   }
-  aio_init({ aio_threads: 4 });
+  aio_init({ aio_threads: DEFAULTS.maxInFlight });
   // A failed test may leave real requests in the thread pool: let them drain, so that
   // the next test starts on an idle engine.
   for (let i = 0; i < 200 && engine().outstanding > 0; i++) await sleep(5);

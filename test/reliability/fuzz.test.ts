@@ -86,7 +86,7 @@ import {
   sysconf,
   type Aiocb,
 } from '../../src/index';
-import { engine } from '../../src/engine/queue';
+import { DEFAULTS, engine } from '../../src/engine/queue';
 import { settle } from '../helpers/aio';
 import { cleanup, tmpFile } from '../helpers/files';
 import { flush } from '../helpers/mustcall';
@@ -306,7 +306,7 @@ async function healthy(): Promise<void> {
   expect({ queued: c.queued, inFlight: c.inFlight }).toEqual({ queued: 0, inFlight: 0 });
   expect(engine().maxOutstanding).toBe(512);
   expect(engine().listioMax).toBe(256);
-  expect(engine().maxInFlight).toBe(4);
+  expect(engine().maxInFlight).toBe(DEFAULTS.maxInFlight);
 }
 
 /** A well-formed read block on the scratch file. */
@@ -459,7 +459,7 @@ describe('aio_read and aio_write', () => {
       expect(aio_error(second)).not.toBe(EINPROGRESS);
       expect(aio_return(second)).toBe(aio_error(second) === 0 ? 0 : -1);
     } finally {
-      aio_init({ aio_threads: 4 });
+      aio_init({ aio_threads: DEFAULTS.maxInFlight });
     }
   });
 });
@@ -797,7 +797,7 @@ describe('aio_init and sysconf', () => {
     expectOneOf(call(() => aio_init(throwingProxy({}))), [T('init.aio_threads')], 'aio_init(throwing proxy)');
     // Frozen and sealed valid objects are fine.
     expectOneOf(call(() => aio_init(Object.freeze({ aio_max: 512 }))), [RET(undefined)], 'aio_init(frozen)');
-    expectOneOf(call(() => aio_init(Object.seal({ aio_threads: 4 }))), [RET(undefined)], 'aio_init(sealed)');
+    expectOneOf(call(() => aio_init(Object.seal({ aio_threads: DEFAULTS.maxInFlight }))), [RET(undefined)], 'aio_init(sealed)');
   });
 
   test('sysconf: a non-number throws TypeError; an unknown number is -1/EINVAL', () => {

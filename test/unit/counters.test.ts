@@ -52,10 +52,11 @@ function delta(base: EngineCounters): Record<keyof EngineCounters, number> {
     merged: now.merged - base.merged,
     queued: now.queued - base.queued,
     inFlight: now.inFlight - base.inFlight,
+    inFlightCap: now.inFlightCap - base.inFlightCap,
   };
 }
 
-const ZERO = { submitted: 0, completed: 0, canceled: 0, failed: 0, merged: 0, queued: 0, inFlight: 0 };
+const ZERO = { submitted: 0, completed: 0, canceled: 0, failed: 0, merged: 0, queued: 0, inFlight: 0, inFlightCap: 0 };
 
 /** Settles `p` exactly once; returns whether it rejected. */
 async function settled(p: Promise<unknown>): Promise<boolean> {
@@ -84,7 +85,7 @@ describe('counters', () => {
 
   test('has every count, all numbers, none queued or in flight when idle', () => {
     const c = counters();
-    expect(Object.keys(c).sort()).toEqual(['canceled', 'completed', 'failed', 'inFlight', 'merged', 'queued', 'submitted']);
+    expect(Object.keys(c).sort()).toEqual(['canceled', 'completed', 'failed', 'inFlight', 'inFlightCap', 'merged', 'queued', 'submitted']);
     for (const v of Object.values(c)) expect(typeof v).toBe('number');
     expect(c.queued).toBe(0);
     expect(c.inFlight).toBe(0);
