@@ -156,7 +156,7 @@ export const FLAGS: readonly FlagSpec[] = [
   },
   { name: 'fsync', flag: '--fsync', value: 'N', help: 'Write workloads: fsync after every N writes (0 = never). Default 0.', parse: integer(0, 2 ** 31 - 1) },
   { name: 'file', flag: '--file', value: 'PATH', help: 'Use this data file (created, or extended to --size, if needed; never removed). Default: a temporary file, removed at the end.', parse: text },
-  { name: 'threads', flag: '--threads', value: 'N', help: 'In-flight cap of the library (aio_init aio_threads). Default: the library default (UV_THREADPOOL_SIZE, or 4).', parse: integer(1, 1024) },
+  { name: 'threads', flag: '--threads', value: 'N', help: 'In-flight cap of the library (aio_init aio_threads). Default: the library default (16 per libuv thread: 64).', parse: integer(1, 1024) },
   { name: 'notify', flag: '--notify', value: 'HOW', help: 'posix api: suspend (aio_suspend on the outstanding list) or thread (SIGEV_THREAD). Default suspend.', parse: oneOf(NOTIFY_VALUES) },
   { name: 'batch', flag: '--batch', value: 'N', help: 'lio api: entries per lio_listio call. Default: a quarter of --iodepth (at least 1).', parse: integer(1, MAX_DEPTH) },
   { name: 'json', flag: '--json', value: null, help: 'Print the result as one JSON object instead of the text report.' },

@@ -1,5 +1,5 @@
 import { constants as osConstants } from 'node:os';
-import { ALL_DONE, CANCELED, Engine, NOT_CANCELED } from '../../../src/engine/queue';
+import { ALL_DONE, CANCELED, DEFAULTS, Engine, NOT_CANCELED, threadPoolSize } from '../../../src/engine/queue';
 import type { Lane } from '../../../src/engine/lane';
 import { OP_FSYNC, OP_READ, OP_WRITE, type Op, Request } from '../../../src/engine/request';
 import { HeldBackend } from '../../helpers/held-backend';
@@ -228,6 +228,22 @@ describe('Engine: the in-flight cap', () => {
     expect(held.pending).toHaveLength(3);
     await drain();
     expect(eng.counters).toMatchObject({ submitted: 10, completed: 10, queued: 0, inFlight: 0 });
+  });
+
+  test('beyond the first pool-size calls, requests wait while maxInFlightBytes are in the thread pool', async () => {
+    const pool = threadPoolSize();
+    eng.setMaxInFlight(64);
+    eng.maxInFlightBytes = 1 << 20;
+    // Large reads, with gaps so that none merge: the first `pool` go whatever their size.
+    for (let i = 0; i < pool + 4; i++) submit(OP_READ, 10, i * (1 << 20), 512 * 1024);
+    expect(held.pending).toHaveLength(Math.max(pool, 2));
+    // Small reads fill the cap once the bytes allow: each of them needs a freed large one.
+    held.releaseAll();
+    await flush(2);
+    eng.maxInFlightBytes = DEFAULTS.maxInFlightBytes;
+    for (let i = 0; i < 80; i++) submit(OP_READ, 11, i * 8192, 4096);
+    expect(eng.counters.inFlight).toBe(64);
+    await drain();
   });
 
   test('raising the cap dispatches waiting requests at once', async () => {
