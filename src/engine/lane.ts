@@ -10,14 +10,14 @@
  * descriptor every outstanding read or write is in exactly one of four places:
  * - a tree of the positioned reads, and one of the positioned writes, with a
  *   non-empty byte range: treaps keyed on (first byte, submission order), each node
- *   also naming the request of its subtree that reaches furthest, so that all the
+ *   also holding the furthest end (byte after the last) in its subtree, so that all the
  *   ranges overlapping a given one are found in O(log n + k);
  * - a list of the gated reads, and one of the gated writes (O_APPEND or unknown
  *   flags, or the current file position): they count as overlapping everything;
  * - nowhere, for empty positioned requests (they overlap nothing) and barriers (the
  *   hazard rule skips them; they are ordered through the lane's head).
- * The links live in the requests themselves (hazardLeft, hazardRight, hazardReach):
- * no allocation per request. Treap priorities are a hash of the submission number,
+ * The links live in the requests themselves (hazardLeft, hazardRight, and hazardReach,
+ * the furthest end in the subtree): no allocation per request. Treap priorities are a hash of the submission number,
  * so the shape is that of a random treap whatever the offsets, and nothing is stored.
  */
 import type { FdFacts } from './fdinfo';
@@ -65,22 +65,11 @@ function sortsBefore(a: Request, b: Request): boolean {
 
 /** Recomputes `n.hazardReach` from `n` and its children. */
 function update(n: Request): void {
-  let reach = n;
-  let end = endOf(n);
+  let reach = endOf(n);
   const l = n.hazardLeft;
-  if (l !== null) {
-    const lr = l.hazardReach as Request;
-    const le = endOf(lr);
-    if (le > end) {
-      reach = lr;
-      end = le;
-    }
-  }
+  if (l !== null && (l.hazardReach as number) > reach) reach = l.hazardReach as number;
   const r = n.hazardRight;
-  if (r !== null) {
-    const rr = r.hazardReach as Request;
-    if (endOf(rr) > end) reach = rr;
-  }
+  if (r !== null && (r.hazardReach as number) > reach) reach = r.hazardReach as number;
   n.hazardReach = reach;
 }
 
@@ -88,7 +77,7 @@ function update(n: Request): void {
 function insert(root: Request | null, x: Request): Request {
   if (root === null) {
     x.hazardLeft = x.hazardRight = null;
-    x.hazardReach = x;
+    x.hazardReach = endOf(x);
     return x;
   }
   if (sortsBefore(x, root)) {
@@ -135,7 +124,8 @@ function join(a: Request | null, b: Request | null): Request | null {
 function remove(root: Request, x: Request): Request | null {
   if (root === x) {
     const joined = join(x.hazardLeft, x.hazardRight);
-    x.hazardLeft = x.hazardRight = x.hazardReach = null;
+    x.hazardLeft = x.hazardRight = null;
+    x.hazardReach = null;
     return joined;
   }
   if (sortsBefore(x, root)) root.hazardLeft = remove(root.hazardLeft as Request, x);
@@ -258,7 +248,7 @@ export class Lane {
   #overlapping(node: Request | null, start: number, end: number, req: Request, visit: HazardVisitor): void {
     while (node !== null) {
       this.inspected++;
-      if (endOf(node.hazardReach as Request) <= start) return; // nothing here reaches the range
+      if ((node.hazardReach as number) <= start) return; // nothing here reaches the range
       const l = node.hazardLeft;
       if (l !== null) this.#overlapping(l, start, end, req, visit);
       const s = startOf(node);
