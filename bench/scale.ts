@@ -12,8 +12,10 @@
  * Measured, per operation, `--reps` times on each queue size:
  * - submit: laneFor + submit of a 4 KiB read or write (alternately) at a random offset;
  * - cancel: canceling that request again (the queue keeps its size);
- * - dispatch: completing the call in flight, which dispatches the next queued request
- *   (a replacement is submitted, untimed, to keep the size).
+ * - dispatch: completing the call in flight and ending the engine's hold on dispatch
+ *   (Engine.dispatchHeld; the event loop would end it at the check phase), which
+ *   dispatches the next queued request (a replacement is submitted, untimed, to keep
+ *   the size).
  * Each pass builds both queues afresh and takes the median operation of each kind (a
  * sum would be dominated by the few operations preempted on a shared machine or met
  * by a garbage collection); the medians of the passes are printed with the ratio
@@ -24,7 +26,8 @@
  * `--mem` aio_read calls, each with its own AioControlBlock and one shared Buffer, all
  * held queued (aio_threads 1 on the never-completing backend). The heapUsed delta
  * after a full GC, divided by the count: control block, its registry entry, the
- * engine's request and every index it sits in. Offsets stay below 2 GiB (small
+ * engine's request and every index it sits in; and, measured apart, the bytes of the
+ * control blocks alone, so that the library's share is printed too. Offsets stay below 2 GiB (small
  * integers); larger offsets add a boxed number per field that holds one.
  *
  * Usage: npx tsx bench/scale.ts [--reps 1000] [--passes 3] [--small 1000] [--big 1000000] [--mem 1000000] [--mem-write 1]
@@ -149,6 +152,7 @@ function measure(n: number): Costs {
   for (let r = 0; r < REPS; r++) {
     const t0 = performance.now();
     backend.completeOldest();
+    eng.dispatchHeld(); // the engine holds dispatch after a completion until the check phase; end the hold now
     tDispatch.push(performance.now() - t0);
     submit(eng, r % 16 === 0 ? OP_WRITE : OP_READ, randomPos(n));
   }
@@ -157,6 +161,20 @@ function measure(n: number): Costs {
   // that were preempted or met a garbage collection.
   const us = (ms: number[]): number => median(ms) * 1000;
   return { submit: us(tSubmit), cancel: us(tCancel), dispatch: us(tDispatch) };
+}
+
+/** Heap bytes per AioControlBlock as the memory bench builds them, not submitted (the user's part of a request). */
+function bytesPerBlock(m: number): number {
+  const blocks: AioControlBlock[] = new Array<AioControlBlock>(m).fill(null as unknown as AioControlBlock);
+  gc();
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  for (let i = 0; i < m; i++) blocks[i] = new AioControlBlock({ aio_fildes: FD, aio_buf: buf, aio_nbytes: BS, aio_offset: ((i + 1) * BS) % 2 ** 30 });
+  gc();
+  gc();
+  const per = (process.memoryUsage().heapUsed - before) / m;
+  blocks.length = 0;
+  return per;
 }
 
 /** Heap bytes per queued aio_read (control block included), with a write outstanding. */
@@ -213,6 +231,8 @@ for (const k of Object.keys(rows) as Array<keyof Costs>) {
   const passes = r.ratio.map((x) => x.toFixed(2)).join(' ');
   console.log(`${k.padEnd(9)} ${median(r.small).toFixed(2).padStart(7)} ${median(r.big).toFixed(2).padStart(8)}   ${median(r.ratio).toFixed(2).padStart(6)} (${passes})`);
 }
+const block = bytesPerBlock(MEM);
 const mem = memoryPerRequest(MEM);
 console.log(`memory: ${mem.toFixed(1)} heap bytes per queued aio_read (${MEM} queued, control block included, buffer shared)`);
+console.log(`        ${(mem - block).toFixed(1)} of them the library's (request, registry entry, indexes), ${block.toFixed(1)} the control block's`);
 console.log(`took ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -6,19 +6,32 @@
  * descriptor number is never judged by the previous file's facts.
  *
  * The hazard index answers "which outstanding requests could a new one observe"
- * without walking them all (SPEC §4: O(log n) with a million waiting). On a seekable
- * descriptor every outstanding read or write is in exactly one of four places:
- * - a tree of the positioned reads, and one of the positioned writes, with a
- *   non-empty byte range: treaps keyed on (first byte, submission order), each node
- *   also naming the request of its subtree that reaches furthest, so that all the
- *   ranges overlapping a given one are found in O(log n + k);
- * - a list of the gated reads, and one of the gated writes (O_APPEND or unknown
- *   flags, or the current file position): they count as overlapping everything;
+ * without walking them all (SPEC §4: O(log n) or better with a million waiting). On
+ * a seekable descriptor every outstanding read or write is in exactly one of these
+ * places, by op (reads apart from writes):
+ * - a chunk grid of the positioned requests of at most 256 KiB: at level L (0 to 4),
+ *   the requests of at most 16 KiB * 4^L bytes, listed by the 16 KiB * 4^L chunk their
+ *   first byte falls in (a Map from chunk number to a list of at most 32). A lookup
+ *   reads the chunks from the one before its range's to its range's last: O(1)
+ *   expected for I/O of ordinary sizes, whatever the queue's length, and few cache
+ *   misses (a tree of a million requests costs ~28 of them);
+ * - a tree of the other positioned requests with a non-empty byte range (longer than
+ *   256 KiB, or met with a full chunk list): treaps keyed on (first byte, submission
+ *   order), each node also holding the furthest end (byte after the last) in its
+ *   subtree, so that all the ranges overlapping a given one are found in O(log n + k);
+ * - a list of the gated requests (O_APPEND or unknown flags, or the current file
+ *   position): they count as overlapping everything;
  * - nowhere, for empty positioned requests (they overlap nothing) and barriers (the
  *   hazard rule skips them; they are ordered through the lane's head).
- * The links live in the requests themselves (hazardLeft, hazardRight, hazardReach):
- * no allocation per request. Treap priorities are a hash of the submission number,
- * so the shape is that of a random treap whatever the offsets, and nothing is stored.
+ * The links live in the requests themselves (hazardLeft, hazardRight; hazardReach,
+ * the furthest end in a tree node's subtree, null in the grid): no allocation per
+ * request beyond a grid chunk's record. Treap priorities are a hash of the submission
+ * number, so the shape is that of a random treap whatever the offsets, and nothing
+ * is stored.
+ *
+ * The grid's cost: a lookup spanning more chunks than a level lists reads every
+ * chunk of that level (bounded by the level's size); one chunk reads at most 32
+ * entries, the cap sending the rest of a crowded chunk to the tree.
  */
 import type { FdFacts } from './fdinfo';
 import { OP_READ, OP_WRITE, type Request } from './request';
@@ -65,22 +78,11 @@ function sortsBefore(a: Request, b: Request): boolean {
 
 /** Recomputes `n.hazardReach` from `n` and its children. */
 function update(n: Request): void {
-  let reach = n;
-  let end = endOf(n);
+  let reach = endOf(n);
   const l = n.hazardLeft;
-  if (l !== null) {
-    const lr = l.hazardReach as Request;
-    const le = endOf(lr);
-    if (le > end) {
-      reach = lr;
-      end = le;
-    }
-  }
+  if (l !== null && (l.hazardReach as number) > reach) reach = l.hazardReach as number;
   const r = n.hazardRight;
-  if (r !== null) {
-    const rr = r.hazardReach as Request;
-    if (endOf(rr) > end) reach = rr;
-  }
+  if (r !== null && (r.hazardReach as number) > reach) reach = r.hazardReach as number;
   n.hazardReach = reach;
 }
 
@@ -88,7 +90,7 @@ function update(n: Request): void {
 function insert(root: Request | null, x: Request): Request {
   if (root === null) {
     x.hazardLeft = x.hazardRight = null;
-    x.hazardReach = x;
+    x.hazardReach = endOf(x);
     return x;
   }
   if (sortsBefore(x, root)) {
@@ -135,13 +137,49 @@ function join(a: Request | null, b: Request | null): Request | null {
 function remove(root: Request, x: Request): Request | null {
   if (root === x) {
     const joined = join(x.hazardLeft, x.hazardRight);
-    x.hazardLeft = x.hazardRight = x.hazardReach = null;
+    x.hazardLeft = x.hazardRight = null;
+    x.hazardReach = null;
     return joined;
   }
   if (sortsBefore(x, root)) root.hazardLeft = remove(root.hazardLeft as Request, x);
   else root.hazardRight = remove(root.hazardRight as Request, x);
   update(root);
   return root;
+}
+
+/**
+ * The chunk grid (see the notes above). Level `L` holds requests of at most
+ * `16 KiB * 4^L` bytes, listed by the chunk of that size their first byte falls in:
+ * such a request lies within its chunk and the next, so a lookup reads only the
+ * chunks around the range it asks about. Longer requests, and those meeting a full
+ * chunk list, go to the tree.
+ */
+const GRID_LEVELS = 5;
+const GRID_MIN_SHIFT = 14;
+/** Most requests a chunk lists; the rest of that chunk's requests go to the tree, so a lookup reads at most this many per chunk. */
+const GRID_CAP = 32;
+
+/** The requests of one chunk of one level, newest first through hazardLeft (hazardRight: the newer neighbour). */
+interface Chunk {
+  readonly no: number;
+  newest: Request;
+  count: number;
+}
+
+/** The grid level for a request of `len` (> 0) bytes, or -1 when too long for the grid. */
+function levelOf(len: number): number {
+  let level = 0;
+  let size = 1 << GRID_MIN_SHIFT;
+  while (len > size) {
+    if (++level === GRID_LEVELS) return -1;
+    size *= 4;
+  }
+  return level;
+}
+
+/** Chunk size at `level`. */
+function chunkSize(level: number): number {
+  return 2 ** (GRID_MIN_SHIFT + 2 * level);
 }
 
 /** Called for each earlier request a new one must wait for. */
@@ -170,6 +208,8 @@ export class Lane {
   readonly barriers = new Set<Request>();
   /** Hazard index (see the notes above): tree roots by op (read 0, write 1). */
   readonly #trees: [Request | null, Request | null] = [null, null];
+  /** Hazard index: the chunk grid by op, then level (each created on first use): chunk number to its list. */
+  readonly #grid: [Array<Map<number, Chunk> | undefined>, Array<Map<number, Chunk> | undefined>] = [[], []];
   /** Hazard index: newest gated request by op; the lists run through hazardLeft (older) and hazardRight (newer). */
   readonly #gated: [Request | null, Request | null] = [null, null];
   /** Index entries examined by {@link forEachHazard} so far (a cost counter for tests and benches). */
@@ -218,7 +258,7 @@ export class Lane {
     if (req.isBarrier) this.barriers.add(req);
     const place = placeOf(this, req);
     if (place === IN_TREE) {
-      this.#trees[req.op as 0 | 1] = insert(this.#trees[req.op as 0 | 1], req);
+      if (!this.#gridAdd(req)) this.#trees[req.op as 0 | 1] = insert(this.#trees[req.op as 0 | 1], req);
     } else if (place === IN_GATED) {
       const newest = this.#gated[req.op as 0 | 1];
       req.hazardLeft = newest;
@@ -251,14 +291,86 @@ export class Lane {
     const start = startOf(req);
     const end = start + req.len;
     this.#overlapping(this.#trees[OP_WRITE], start, end, req, visit);
-    if (isWrite) this.#overlapping(this.#trees[OP_READ], start, end, req, visit);
+    this.#gridOverlapping(this.#grid[OP_WRITE], start, end, req, visit);
+    if (isWrite) {
+      this.#overlapping(this.#trees[OP_READ], start, end, req, visit);
+      this.#gridOverlapping(this.#grid[OP_READ], start, end, req, visit);
+    }
+  }
+
+  /** Lists `req` (positioned, non-empty) in the grid; false when it belongs in the tree instead. */
+  #gridAdd(req: Request): boolean {
+    const level = levelOf(req.len);
+    if (level < 0) return false;
+    const levels = this.#grid[req.op as 0 | 1];
+    const map = (levels[level] ??= new Map());
+    const no = Math.floor(startOf(req) / chunkSize(level));
+    const chunk = map.get(no);
+    req.hazardRight = null;
+    if (chunk === undefined) {
+      req.hazardLeft = null;
+      map.set(no, { no, newest: req, count: 1 });
+      return true;
+    }
+    if (chunk.count >= GRID_CAP) return false;
+    req.hazardLeft = chunk.newest;
+    chunk.newest.hazardRight = req;
+    chunk.newest = req;
+    chunk.count++;
+    return true;
+  }
+
+  /** Takes `req` out of the grid. */
+  #gridRemove(req: Request): void {
+    const level = levelOf(req.len);
+    const map = this.#grid[req.op as 0 | 1][level] as Map<number, Chunk>;
+    const no = Math.floor(startOf(req) / chunkSize(level));
+    const chunk = map.get(no) as Chunk;
+    const older = req.hazardLeft;
+    const newer = req.hazardRight;
+    if (older !== null) older.hazardRight = newer;
+    if (newer !== null) newer.hazardLeft = older;
+    else chunk.newest = older as Request;
+    req.hazardLeft = req.hazardRight = null;
+    if (--chunk.count === 0) map.delete(no);
+  }
+
+  /**
+   * Visits the requests of one op's grid whose ranges overlap [start, end): at each
+   * level, the chunks from the one before `start`'s to `end`'s, or, when the range
+   * spans more chunks than the level has, every listed chunk in that span.
+   */
+  #gridOverlapping(levels: Array<Map<number, Chunk> | undefined>, start: number, end: number, req: Request, visit: HazardVisitor): void {
+    for (let level = 0; level < levels.length; level++) {
+      const map = levels[level];
+      if (map === undefined || map.size === 0) continue;
+      const size = chunkSize(level);
+      const first = Math.floor(start / size) - 1;
+      const last = Math.floor((end - 1) / size);
+      if (last - first < map.size) {
+        for (let no = first; no <= last; no++) {
+          const chunk = map.get(no);
+          if (chunk !== undefined) this.#chunkOverlapping(chunk, start, end, req, visit);
+        }
+      } else {
+        for (const chunk of map.values()) if (chunk.no >= first && chunk.no <= last) this.#chunkOverlapping(chunk, start, end, req, visit);
+      }
+    }
+  }
+
+  #chunkOverlapping(chunk: Chunk, start: number, end: number, req: Request, visit: HazardVisitor): void {
+    for (let e: Request | null = chunk.newest; e !== null; e = e.hazardLeft) {
+      this.inspected++;
+      const s = startOf(e);
+      if (s < end && s + e.len > start) visit(e, req);
+    }
   }
 
   /** Visits the requests of the subtree at `node` whose ranges overlap [start, end). */
   #overlapping(node: Request | null, start: number, end: number, req: Request, visit: HazardVisitor): void {
     while (node !== null) {
       this.inspected++;
-      if (endOf(node.hazardReach as Request) <= start) return; // nothing here reaches the range
+      if ((node.hazardReach as number) <= start) return; // nothing here reaches the range
       const l = node.hazardLeft;
       if (l !== null) this.#overlapping(l, start, end, req, visit);
       const s = startOf(node);
@@ -313,7 +425,9 @@ export class Lane {
     if (req.isBarrier) this.barriers.delete(req);
     const place = placeOf(this, req);
     if (place === IN_TREE) {
-      this.#trees[req.op as 0 | 1] = remove(this.#trees[req.op as 0 | 1] as Request, req);
+      // Tree nodes always hold their subtree's reach; grid entries never do.
+      if (req.hazardReach !== null) this.#trees[req.op as 0 | 1] = remove(this.#trees[req.op as 0 | 1] as Request, req);
+      else this.#gridRemove(req);
     } else if (place === IN_GATED) {
       const older = req.hazardLeft;
       const newer = req.hazardRight;

@@ -30,16 +30,38 @@ export const IN_FLIGHT = 2;
 export const DONE = 3;
 export type State = typeof BLOCKED | typeof READY | typeof IN_FLIGHT | typeof DONE;
 
-/** Bits of {@link Request.flags}. */
+/**
+ * Layout of {@link Request.flags}: six booleans, then the op, the state, the face
+ * and the priority as small integers, all in one small integer (a V8 Smi: at most
+ * 31 bits) instead of one field each.
+ */
 const RETRIEVED = 1;
 const GATED = 2;
 const WHOLE = 4;
 const HALTED = 8;
 const INDEXED = 16;
 const MERGEABLE = 32;
+/** `data` holds the vectored buffers (iov) rather than one buffer. */
+const VECTORED = 64;
+const OP_SHIFT = 7;
+const STATE_SHIFT = 9;
+const FACE_SHIFT = 11;
+const PRIO_SHIFT = 13;
+const TWO_BITS = 3;
+/** The largest priority a request can carry (the faces allow 0 to AIO_PRIO_DELTA_MAX, 20). */
+const PRIO_MAX = (1 << (30 - PRIO_SHIFT)) - 1;
+
+/** The faces, in the order of their two-bit codes in {@link Request.flags}. */
+const FACES = ['posix', 'nng', 'promise'] as const;
+
+/** What a request keeps only while someone asked for it: a trace context, aio_suspend waiters. */
+interface Extra {
+  trace: TraceContext | null;
+  waiters: Array<(req: Request) => void> | null;
+}
 
 /** The public face a request came from. */
-export type Face = 'posix' | 'nng' | 'promise';
+export type Face = (typeof FACES)[number];
 
 /** Called once, synchronously, when the request's status becomes final. */
 export type DoneHook = (req: Request) => void;
@@ -50,7 +72,6 @@ export type DoneHook = (req: Request) => void;
  * the request is DONE.
  */
 export class Request {
-  readonly op: Op;
   readonly fd: number;
   /**
    * Position as submitted (number or bigint); ignored on non-seekable descriptors.
@@ -59,14 +80,10 @@ export class Request {
    * a stream.
    */
   readonly pos: number | bigint | null;
-  /** Single buffer, or null for fsync and vectored requests. */
-  readonly buf: ArrayBufferView | null;
-  /** Vectored buffers (each used whole), or null. */
-  readonly iov: readonly ArrayBufferView[] | null;
+  /** @internal the single buffer or the vectored buffers (see {@link buf}, {@link iov}): one field for both. */
+  readonly data: ArrayBufferView | readonly ArrayBufferView[] | null;
   /** Bytes to transfer. */
   readonly len: number;
-  /** 0 is the most urgent; larger values are dispatched later. */
-  readonly prio: number;
   /** Called once when the status is final. */
   readonly onDone: DoneHook;
   /** Whatever the face needs to remember (its control block, sigevent, handle). */
@@ -74,15 +91,10 @@ export class Request {
 
   /** Submission order, assigned by the engine; FIFO tie-break among equal priorities. */
   seq = 0;
-  state: State = BLOCKED;
   /** 0 on success, a positive errno on failure; meaningful only once DONE. */
   error = 0;
   /** Bytes transferred (or 0 for fsync) on success, -1 on failure. */
   value = 0;
-  /** Which face submitted it, for tracing. */
-  face: Face = 'posix';
-  /** @internal the tracing context while someone listens (engine/trace.ts), else null. */
-  trace: TraceContext | null = null;
 
   /** @internal the lane (per-descriptor state) while outstanding. */
   lane: Lane | null = null;
@@ -95,23 +107,30 @@ export class Request {
   blockers = 0;
   /** @internal later requests waiting for this one. */
   dependents: Request[] | null = null;
-  /** @internal for barriers: the first failure among the writes it covers. */
-  coveredError = 0;
-  /** For whole writes: bytes written by earlier pieces (the count to report with an error). */
-  partial = 0;
-  /** @internal callbacks to run once when the status becomes final (aio_suspend waiters). */
-  waiters: Array<(req: Request) => void> | null = null;
+  /**
+   * @internal {@link coveredError} for barriers, {@link partial} for reads and writes:
+   * no request needs both, so they share one field.
+   */
+  shared = 0;
+  /** @internal the trace context and aio_suspend waiters, once either is set (rare): one field for both. */
+  extra: Extra | null = null;
   /**
    * @internal the lane's hazard index (lane.ts): children in its tree of outstanding
    * positioned requests, or neighbours in its list of gated ones.
    */
   hazardLeft: Request | null = null;
   hazardRight: Request | null = null;
-  /** @internal the request reaching furthest (largest end) in this one's subtree of the hazard tree. */
-  hazardReach: Request | null = null;
   /**
-   * @internal the boolean properties below, one bit each: a queued request costs one
-   * field for all of them instead of one field each (issue 4's memory target).
+   * @internal the furthest end (byte after the last) in this one's subtree of the
+   * hazard tree, kept here rather than as a link so that a lookup reads one request
+   * per tree level, not two; null when not in a tree (null also keeps the field
+   * tagged, so an end past 2 GiB costs no number box in every request).
+   */
+  hazardReach: number | null = null;
+  /**
+   * @internal the booleans, op, state, face and priority below, packed (see the layout
+   * above): a queued request costs one field for all of them instead of one field
+   * each (issue 4's memory target).
    */
   flags = 0;
 
@@ -126,15 +145,87 @@ export class Request {
     onDone: DoneHook,
     owner: unknown,
   ) {
-    this.op = op;
+    if (!(prio >= 0 && prio <= PRIO_MAX && Number.isInteger(prio))) throw new RangeError(`Request: prio must be an integer >= 0 && <= ${PRIO_MAX}; received ${prio}`);
+    if (buf !== null && iov !== null) throw new TypeError('Request: buf and iov cannot both be given (buf is for a single buffer, iov for vectored requests)');
     this.fd = fd;
     this.pos = pos;
-    this.buf = buf;
-    this.iov = iov;
+    this.data = iov ?? buf;
     this.len = len;
-    this.prio = prio;
     this.onDone = onDone;
     this.owner = owner;
+    this.flags = (iov !== null ? VECTORED : 0) | (op << OP_SHIFT) | (BLOCKED << STATE_SHIFT) | (prio << PRIO_SHIFT);
+  }
+
+  /** The operation. */
+  get op(): Op {
+    return ((this.flags >> OP_SHIFT) & TWO_BITS) as Op;
+  }
+
+  /** 0 is the most urgent; larger values are dispatched later. */
+  get prio(): number {
+    return this.flags >> PRIO_SHIFT;
+  }
+
+  /** Single buffer, or null for fsync and vectored requests. */
+  get buf(): ArrayBufferView | null {
+    return (this.flags & VECTORED) !== 0 ? null : (this.data as ArrayBufferView | null);
+  }
+
+  /** Vectored buffers (each used whole), or null. */
+  get iov(): readonly ArrayBufferView[] | null {
+    return (this.flags & VECTORED) !== 0 ? (this.data as readonly ArrayBufferView[]) : null;
+  }
+
+  /** Where the request stands: BLOCKED, READY, IN_FLIGHT or DONE. */
+  get state(): State {
+    return ((this.flags >> STATE_SHIFT) & TWO_BITS) as State;
+  }
+  set state(s: State) {
+    this.flags = (this.flags & ~(TWO_BITS << STATE_SHIFT)) | (s << STATE_SHIFT);
+  }
+
+  /** Which face submitted it, for tracing. */
+  get face(): Face {
+    return FACES[(this.flags >> FACE_SHIFT) & TWO_BITS] as Face;
+  }
+  set face(f: Face) {
+    this.flags = (this.flags & ~(TWO_BITS << FACE_SHIFT)) | (FACES.indexOf(f) << FACE_SHIFT);
+  }
+
+  /** @internal for barriers: the first failure among the writes it covers (0 for other requests). */
+  get coveredError(): number {
+    return this.isBarrier ? this.shared : 0;
+  }
+  set coveredError(errno: number) {
+    this.shared = errno;
+  }
+
+  /** For whole writes: bytes written by earlier pieces (the count to report with an error); 0 for barriers. */
+  get partial(): number {
+    return this.isBarrier ? 0 : this.shared;
+  }
+  set partial(bytes: number) {
+    this.shared = bytes;
+  }
+
+  /** @internal the tracing context while someone listens (engine/trace.ts), else null. */
+  get trace(): TraceContext | null {
+    const x = this.extra;
+    return x === null ? null : x.trace;
+  }
+  set trace(ctx: TraceContext | null) {
+    if (this.extra !== null) this.extra.trace = ctx;
+    else if (ctx !== null) this.extra = { trace: ctx, waiters: null };
+  }
+
+  /** @internal callbacks to run once when the status becomes final (aio_suspend waiters). */
+  get waiters(): Array<(req: Request) => void> | null {
+    const x = this.extra;
+    return x === null ? null : x.waiters;
+  }
+  set waiters(ws: Array<(req: Request) => void> | null) {
+    if (this.extra !== null) this.extra.waiters = ws;
+    else if (ws !== null) this.extra = { trace: null, waiters: ws };
   }
 
   /** Set by the face when the result has been retrieved (aio_return's once-only rule). */
@@ -199,11 +290,11 @@ export class Request {
 
   /** True for fsync and fdatasync: barriers over earlier requests on the descriptor. */
   get isBarrier(): boolean {
-    return this.op >= OP_FSYNC;
+    return ((this.flags >> OP_SHIFT) & TWO_BITS) >= OP_FSYNC;
   }
 
   /** True until the status is final. */
   get pending(): boolean {
-    return this.state !== DONE;
+    return ((this.flags >> STATE_SHIFT) & TWO_BITS) !== DONE;
   }
 }

@@ -40,4 +40,39 @@ describe('ReadyHeap', () => {
     h.remove(a);
     expect(h.size).toBe(0);
   });
+
+  test('agrees with a sorted list over a seeded random run of pushes, pops and removals', () => {
+    let a = 12345;
+    const rand = (): number => {
+      a = (Math.imul(a, 1103515245) + 12345) >>> 0;
+      return a / 2 ** 32;
+    };
+    const h = new ReadyHeap();
+    const live: Request[] = [];
+    const byKey = (x: Request, y: Request): number => x.prio - y.prio || x.seq - y.seq;
+    let seq = 0;
+    let pops = 0;
+    for (let step = 0; step < 5000; step++) {
+      const roll = rand();
+      if (roll < 0.5 || live.length === 0) {
+        const r = req(Math.floor(rand() * 4), ++seq);
+        h.push(r);
+        live.push(r);
+      } else if (roll < 0.75) {
+        live.sort(byKey);
+        expect(h.pop()).toBe(live.shift());
+        pops++;
+      } else {
+        const i = Math.floor(rand() * live.length);
+        const [r] = live.splice(i, 1) as [Request];
+        h.remove(r);
+        expect(r.heapIndex).toBe(-1);
+      }
+      expect(h.size).toBe(live.length);
+    }
+    live.sort(byKey);
+    for (const r of live) expect(h.pop()).toBe(r);
+    expect(h.pop()).toBeUndefined();
+    expect(pops).toBeGreaterThan(1000);
+  });
 });

@@ -83,7 +83,20 @@ function engineHazards(req: Request, lane: Lane): Request[] {
 }
 
 describe('Lane: hazard index', () => {
-  test.each([1, 2, 3, 4, 5, 6])('gives the plain rule’s blockers and dependents on a random mix of reads, writes, gated requests, barriers, cancels and completions (seed %i)', async (seed) => {
+  // Small ranges in 16 KB exercise crowded grid chunks (more than 32: the rest go to
+  // the tree); lengths spread from 1 byte to 2 MiB over 8 MiB exercise every grid
+  // level, chunk-boundary crossings and the tree for the long ones.
+  test.each([
+    [1, 'small'],
+    [2, 'small'],
+    [3, 'small'],
+    [4, 'small'],
+    [5, 'small'],
+    [6, 'small'],
+    [7, 'spread'],
+    [8, 'spread'],
+    [9, 'spread'],
+  ] as const)('gives the plain rule’s blockers and dependents on a random mix of reads, writes, gated requests, barriers, cancels and completions (seed %i, %s ranges)', async (seed, sizes) => {
     const rand = prng(seed);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
     const live: Request[] = [];
@@ -95,8 +108,8 @@ describe('Lane: hazard index', () => {
         const fd = pick([10, 10, 10, 10, 10, 30, 30, 20]);
         const roll = rand();
         const op: Op = roll < 0.06 ? OP_FSYNC : roll < 0.08 ? OP_FDATASYNC : roll < 0.5 ? OP_READ : OP_WRITE;
-        const len = rand() < 0.08 ? 0 : 1 + Math.floor(rand() * 3000);
-        const at = Math.floor(rand() * 16_000);
+        const len = rand() < 0.08 ? 0 : sizes === 'small' ? 1 + Math.floor(rand() * 3000) : Math.floor(2 ** (rand() * 21));
+        const at = Math.floor(rand() * (sizes === 'small' ? 16_000 : 8 << 20));
         const pos = op >= OP_FSYNC ? 0 : rand() < 0.08 ? null : rand() < 0.1 ? BigInt(at) : at;
         const buf = op <= OP_WRITE ? new Uint8Array(Math.max(len, 1)) : null;
         const req = new Request(op, fd, pos, buf, null, len, Math.floor(rand() * 3), mustCall<[Request]>(), null);
@@ -151,6 +164,29 @@ describe('Lane: hazard index', () => {
     eng.submit(write, lane);
     expect(write.blockers).toBe(1); // the read at 70,001 * 8192
     expect(lane.inspected - middle).toBeLessThan(200); // both trees
+    await settle();
+  });
+
+  test('a crowded chunk (more than 32 requests) and requests longer than the grid still give the plain rule, before and after cancels', async () => {
+    const lane = laneOf(10);
+    const reads: Request[] = [];
+    // 100 reads in one 16 KiB chunk: 32 listed in it, 68 sent to the tree; and 3 of 1 MiB (tree only).
+    for (let i = 0; i < 100; i++) reads.push(new Request(OP_READ, 10, i * 100, new Uint8Array(300), null, 300, 0, mustCall<[Request]>(), null));
+    for (let i = 0; i < 3; i++) reads.push(new Request(OP_READ, 10, i * 5000, new Uint8Array(1 << 20), null, 1 << 20, 0, mustCall<[Request]>(), null));
+    for (const r of reads) eng.submit(r, lane);
+    const check = (pos: number, len: number): void => {
+      const w = new Request(OP_WRITE, 10, pos, new Uint8Array(len), null, len, 0, mustCall<[Request]>(), null);
+      const expected = plainHazards(w, lane);
+      eng.submit(w, lane);
+      expect(expected.length).toBeGreaterThan(0);
+      expect(w.blockers).toBe(expected.length);
+      expect(new Set(engineHazards(w, lane))).toEqual(new Set(expected));
+    };
+    check(2_050, 10);
+    check(9_999, 1);
+    for (let i = 0; i < 100; i += 3) eng.cancel(reads[i] as Request);
+    check(3_000, 4_000);
+    check(20_000, 1);
     await settle();
   });
 

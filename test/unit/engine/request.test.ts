@@ -1,0 +1,73 @@
+import { BLOCKED, DONE, IN_FLIGHT, OP_FDATASYNC, OP_FSYNC, OP_READ, OP_WRITE, READY, Request } from '../../../src/engine/request';
+import type { TraceContext } from '../../../src/engine/trace';
+
+const noop = (): void => {};
+
+describe('Request: packed fields', () => {
+  test('op, prio, state and face read back what was set, independently of each other and of the booleans', () => {
+    for (const op of [OP_READ, OP_WRITE, OP_FSYNC, OP_FDATASYNC] as const) {
+      for (const prio of [0, 1, 20, 131071]) {
+        const r = new Request(op, 3, 0, null, null, 0, prio, noop, null);
+        expect([r.op, r.prio, r.state, r.face]).toEqual([op, prio, BLOCKED, 'posix']);
+        r.gated = r.whole = r.retrieved = r.halted = r.indexed = r.mergeable = true;
+        for (const state of [READY, IN_FLIGHT, DONE, BLOCKED] as const) {
+          for (const face of ['nng', 'promise', 'posix'] as const) {
+            r.state = state;
+            r.face = face;
+            expect([r.op, r.prio, r.state, r.face, r.gated, r.whole, r.retrieved, r.halted, r.indexed, r.mergeable]).toEqual([op, prio, state, face, true, true, true, true, true, true]);
+            expect(r.pending).toBe(state !== DONE);
+            expect(r.isBarrier).toBe(op >= OP_FSYNC);
+          }
+        }
+        r.gated = false;
+        expect([r.op, r.prio, r.state, r.gated, r.whole]).toEqual([op, prio, BLOCKED, false, true]);
+      }
+    }
+  });
+
+  test('a priority outside 0..131071 or fractional is refused, naming the field and the rule', () => {
+    for (const prio of [-1, 131072, 1.5, Number.NaN]) {
+      expect(() => new Request(OP_READ, 3, 0, null, null, 0, prio, noop, null)).toThrow(/prio must be an integer >= 0 && <= 131071/);
+    }
+  });
+
+  test('buf and iov share one field: each reads back as given, the other as null; both at once is refused', () => {
+    const b = new Uint8Array(4);
+    const iov = [new Uint8Array(2), new Uint8Array(3)];
+    const single = new Request(OP_READ, 3, 0, b, null, 4, 0, noop, null);
+    expect([single.buf, single.iov]).toEqual([b, null]);
+    expect(single.buf).toBe(b);
+    const vectored = new Request(OP_WRITE, 3, 0, null, iov, 5, 0, noop, null);
+    expect(vectored.buf).toBeNull();
+    expect(vectored.iov).toBe(iov);
+    const none = new Request(OP_FSYNC, 3, 0, null, null, 0, 0, noop, null);
+    expect([none.buf, none.iov]).toEqual([null, null]);
+    expect(() => new Request(OP_WRITE, 3, 0, b, iov, 4, 0, noop, null)).toThrow(/buf and iov cannot both be given/);
+  });
+
+  test('coveredError reads 0 on a read or write, partial reads 0 on a barrier', () => {
+    const w = new Request(OP_WRITE, 3, 0, new Uint8Array(8), null, 8, 0, noop, null);
+    w.partial = 5;
+    expect([w.partial, w.coveredError]).toEqual([5, 0]);
+    const b = new Request(OP_FDATASYNC, 3, 0, null, null, 0, 0, noop, null);
+    b.coveredError = 5;
+    expect([b.coveredError, b.partial]).toEqual([5, 0]);
+  });
+
+  test('trace and waiters share a record made on first use; setting one keeps the other', () => {
+    const r = new Request(OP_READ, 3, 0, null, null, 0, 0, noop, null);
+    expect([r.trace, r.waiters, r.extra]).toEqual([null, null, null]);
+    r.waiters = null;
+    r.trace = null;
+    expect(r.extra).toBeNull(); // nulls allocate nothing
+    const ctx = { id: 1 } as unknown as TraceContext;
+    const wake = (): void => {};
+    (r.waiters ??= []).push(wake);
+    expect(r.waiters).toEqual([wake]);
+    r.trace = ctx;
+    expect(r.trace).toBe(ctx);
+    expect(r.waiters).toEqual([wake]);
+    r.waiters = null;
+    expect([r.trace, r.waiters]).toEqual([ctx, null]);
+  });
+});
