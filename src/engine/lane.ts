@@ -22,7 +22,10 @@
  * - a list of the gated requests (O_APPEND or unknown flags, or the current file
  *   position): they count as overlapping everything;
  * - nowhere, for empty positioned requests (they overlap nothing) and barriers (the
- *   hazard rule skips them; they are ordered through the lane's head).
+ *   hazard rule skips them; they are ordered through the lane's head); nor reads,
+ *   until a write first looks for hazards: only a write looks reads up, so the
+ *   outstanding reads are listed then, once (O(n) at that write), and a lane of reads
+ *   alone pays nothing for the index.
  * The links live in the requests themselves (hazardLeft, hazardRight; hazardReach,
  * the furthest end in a tree node's subtree, null in the grid): no allocation per
  * request beyond a grid chunk's record. Treap priorities are a hash of the submission
@@ -212,6 +215,8 @@ export class Lane {
   readonly #grid: [Array<Map<number, Chunk> | undefined>, Array<Map<number, Chunk> | undefined>] = [[], []];
   /** Hazard index: newest gated request by op; the lists run through hazardLeft (older) and hazardRight (newer). */
   readonly #gated: [Request | null, Request | null] = [null, null];
+  /** Whether reads are in the hazard index: from the first write's lookup on (see #indexReads). */
+  #readsIndexed = false;
   /** Index entries examined by {@link forEachHazard} so far (a cost counter for tests and benches). */
   inspected = 0;
   /**
@@ -255,7 +260,23 @@ export class Lane {
     this.tail = req;
     this.count++;
     if (req.op === OP_WRITE) this.writes++;
+    else if (req.op === OP_READ && !this.#readsIndexed) return;
     if (req.isBarrier) this.barriers.add(req);
+    this.#place(req);
+  }
+
+  /**
+   * Lists every outstanding read in the hazard index, once, when the first write
+   * looks for hazards: until then nothing looks reads up (a read waits only for
+   * writes), so a lane of reads alone pays nothing for the index.
+   */
+  #indexReads(): void {
+    this.#readsIndexed = true;
+    for (let r = this.head; r !== null; r = r.laneNext) if (r.op === OP_READ) this.#place(r);
+  }
+
+  /** Puts `req` (outstanding on this lane) in its place of the hazard index. */
+  #place(req: Request): void {
     const place = placeOf(this, req);
     if (place === IN_TREE) {
       if (!this.#gridAdd(req)) this.#trees[req.op as 0 | 1] = insert(this.#trees[req.op as 0 | 1], req);
@@ -277,6 +298,7 @@ export class Lane {
    */
   forEachHazard(req: Request, visit: HazardVisitor): void {
     const isWrite = req.op === OP_WRITE;
+    if (isWrite && !this.#readsIndexed) this.#indexReads();
     for (let e = this.#gated[OP_WRITE]; e !== null; e = e.hazardLeft) {
       this.inspected++;
       visit(e, req);
@@ -422,6 +444,7 @@ export class Lane {
     req.lane = null;
     this.count--;
     if (req.op === OP_WRITE) this.writes--;
+    else if (req.op === OP_READ && !this.#readsIndexed) return;
     if (req.isBarrier) this.barriers.delete(req);
     const place = placeOf(this, req);
     if (place === IN_TREE) {
