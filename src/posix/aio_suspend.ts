@@ -12,6 +12,16 @@ export interface Timespec {
   tv_nsec: number;
 }
 
+/** A request's waiter list is pruned of finished waiters when it reaches this length. */
+const PRUNE_AT = 8;
+
+/** Drops, in place, the waiters whose aio_suspend call has returned (they carry `over: true`). */
+function prune(ws: Array<(req: Request) => void>): void {
+  let n = 0;
+  for (const w of ws) if ((w as { over?: boolean }).over !== true) ws[n++] = w;
+  ws.length = n;
+}
+
 /** setTimeout's longest delay; longer waits re-arm. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -110,13 +120,9 @@ function suspend(list: unknown, nent: unknown, timeout: unknown, signalIn: unkno
     const settle = (result: number, error: number, why: string): void => {
       if (settled) return;
       settled = true;
-      for (const req of pending) {
-        const ws = req.waiters;
-        if (ws !== null) {
-          const i = ws.indexOf(wake);
-          if (i >= 0) ws.splice(i, 1);
-        }
-      }
+      // Left in the lists of the requests still in progress (no O(n) removal per call):
+      // a finished waiter does nothing when called, and the next registration prunes it.
+      wake.over = true;
       if (timer !== undefined) clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       resolve(result === -1 ? fail(error, 'aio_suspend', why) : 0);
@@ -125,15 +131,26 @@ function suspend(list: unknown, nent: unknown, timeout: unknown, signalIn: unkno
     // of its turn (deferred, like notifications): a loop over aio_suspend then finds
     // them all in one pass instead of paying a scan of its list per completion.
     let woken = false;
-    const wake = (): void => {
-      if (woken) return;
-      woken = true;
-      engine().defer(() => settle(0, 0, ''), true);
-    };
+    const wake = Object.assign(
+      (): void => {
+        if (woken || settled) return;
+        woken = true;
+        engine().defer(() => settle(0, 0, ''), true);
+      },
+      { over: false },
+    );
     const onAbort = (): void => {
       if (!woken) settle(-1, EINTR, 'the AbortSignal was aborted');
     };
-    for (const req of pending) (req.waiters ??= []).push(wake);
+    for (const req of pending) {
+      const ws = req.waiters;
+      if (ws === null) {
+        req.waiters = [wake];
+      } else {
+        if (ws.length >= PRUNE_AT) prune(ws);
+        ws.push(wake);
+      }
+    }
     signal?.addEventListener('abort', onAbort, { once: true });
     if (ms !== null) {
       const deadline = performance.now() + ms;
