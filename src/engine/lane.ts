@@ -414,6 +414,11 @@ export class Lane {
     req.indexed = true;
   }
 
+  /** Ready requests of `op` in the merge index. */
+  indexedCount(op: number): number {
+    return this.byStart === null ? 0 : this.byStart[op as 0 | 1].size;
+  }
+
   /** Takes `req` out of the merge index (it is being dispatched or canceled). */
   unindex(req: Request): void {
     req.indexed = false;
