@@ -216,6 +216,30 @@ describe('Lane: hazard index', () => {
     await settle();
   });
 
+  test('reads enter the index only when a write first looks: those already gone are never in it, the rest are found', async () => {
+    const lane = laneOf(10);
+    const reads: Request[] = [];
+    for (let i = 0; i < 100; i++) {
+      const r = new Request(OP_READ, 10, i * 4096, new Uint8Array(4096), null, 4096, 0, mustCall<[Request]>(), null);
+      eng.submit(r, lane);
+      reads.push(r);
+    }
+    // Half of them leave before any write: canceled (the first is in flight and stays).
+    for (let i = 1; i < 100; i += 2) eng.cancel(reads[i] as Request);
+    const w1 = new Request(OP_WRITE, 10, 0, new Uint8Array(100 * 4096), null, 100 * 4096, 0, mustCall<[Request]>(), null);
+    eng.submit(w1, lane);
+    // Every read still outstanding (50 of them), and none of those canceled before.
+    expect(new Set(engineHazards(w1, lane))).toEqual(new Set(reads.filter((r) => r.state !== DONE)));
+    expect(w1.blockers).toBe(50);
+    // Reads after the first write are indexed as they come; a second write finds them too.
+    const late = new Request(OP_READ, 10, 500 * 4096, new Uint8Array(4096), null, 4096, 0, mustCall<[Request]>(), null);
+    eng.submit(late, lane);
+    const w2 = new Request(OP_WRITE, 10, 500 * 4096, new Uint8Array(4096), null, 4096, 0, mustCall<[Request]>(), null);
+    eng.submit(w2, lane);
+    expect(engineHazards(w2, lane)).toEqual([late]);
+    await settle();
+  });
+
   test('canceling barriers out of order keeps the others', async () => {
     const lane = laneOf(10);
     const w = new Request(OP_WRITE, 10, 0, new Uint8Array(4), null, 4, 0, mustCall<[Request]>(), null);

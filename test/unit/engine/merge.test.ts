@@ -285,3 +285,16 @@ describe('Engine: merging adjacent requests', () => {
     expect([req.error, req.value]).toEqual([0, 8]);
   });
 });
+
+describe('Engine: the merge index is bounded', () => {
+  test('past 4096 ready requests of one op on a descriptor the rest are not indexed, and every request still completes once with its own count', async () => {
+    submit('first', OP_READ, 10, 10_000_000, 1); // holds the only slot
+    const reqs: Request[] = [];
+    for (let i = 0; i < 4100; i++) reqs.push(submit(`r${i}`, OP_READ, 10, i * 8, 4));
+    const lane = eng.laneFor(10) as Lane;
+    expect(lane.indexedCount(OP_READ)).toBe(4096);
+    await drain();
+    expect(reqs.every((r) => r.error === 0 && r.value === 4)).toBe(true);
+    expect(lane.indexedCount(OP_READ)).toBe(0);
+  });
+});
