@@ -6,7 +6,7 @@
  * measures how long a foreign job waits for a thread. Every number is a ratio to raw
  * fs.read measured in the same run.
  *
- * Usage: npx tsx bench/cap.ts [--depth 64] [--ms 1500] [--passes 3]
+ * Usage: npx tsx bench/cap.ts [--depth 64] [--ms 1500] [--passes 3] [--caps 1,4,16,32,64,128]
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -108,7 +108,8 @@ function runAio(cap: number): Promise<Result> {
 }
 
 async function main(): Promise<void> {
-  const caps = [1, 2, 3, 4, 6, 8];
+  const capsArg = process.argv.indexOf('--caps');
+  const caps = capsArg > 0 ? String(process.argv[capsArg + 1]).split(',').map(Number) : [1, 4, 16, 32, 64, 128];
   const rows = new Map<string, { ratio: number[]; probe: number[]; iops: number[] }>();
   // Warm-up: page cache and the thread pool.
   await runRaw();
