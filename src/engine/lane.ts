@@ -180,9 +180,12 @@ function levelOf(len: number): number {
   return level;
 }
 
+/** Chunk size by level (a table: `2 ** n` with a variable n is a Math.pow call). */
+const CHUNK_SIZES: readonly number[] = Array.from({ length: GRID_LEVELS }, (_, level) => 2 ** (GRID_MIN_SHIFT + 2 * level));
+
 /** Chunk size at `level`. */
 function chunkSize(level: number): number {
-  return 2 ** (GRID_MIN_SHIFT + 2 * level);
+  return CHUNK_SIZES[level] as number;
 }
 
 /** Called for each earlier request a new one must wait for. */
