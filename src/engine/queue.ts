@@ -47,9 +47,13 @@
  *   dispatch been immediate. A request on a non-seekable descriptor (pipe, FIFO,
  *   socket), whose progress may need this very thread, ends the hold at once.
  * - Submission, dispatch and cancellation cost O(log n) in the number of ready
- *   requests; hazard detection costs O(log n + k) for k conflicting requests (lane.ts's
- *   hazard index), plus the gated reads or writes outstanding on the descriptor, and
- *   nothing for reads when the descriptor has no writes outstanding.
+ *   requests; hazard detection costs O(1) expected for requests of up to 256 KiB and
+ *   O(log n + k) otherwise, for k conflicting requests (lane.ts's hazard index), plus
+ *   the gated reads or writes outstanding on the descriptor, and nothing for reads
+ *   when the descriptor has no writes outstanding. Reads enter the index when a write
+ *   first looks for hazards on their descriptor: that write pays O(reads outstanding)
+ *   once (amortised O(1) per read; without an index it would have scanned them all).
+ *   The merge index holds at most MERGE_INDEX_MAX ready requests per descriptor.
  */
 import { constants as osConstants } from 'node:os';
 import { errnoOf } from '../errors';
