@@ -93,6 +93,26 @@ function params(fallbackRuns: number): fc.Parameters<unknown> {
   return p;
 }
 
+/** The merge counts so far: the engine's (requests) and the model's (merged calls, and the requests it attributed to them). */
+function mergeCounts(): { engine: number; calls: number; requests: number } {
+  return { engine: engine().counters.merged, calls: stats['merged calls'] ?? 0, requests: stats['merged requests'] ?? 0 };
+}
+
+/**
+ * After a property: the engine merged requests during it (the programs reach merged
+ * calls), and the model attributed every merged request (the engine's count, per
+ * request, equals the requests the model found in multi-request backend calls). A
+ * replay of one program (PROP_PATH) need not merge.
+ */
+function expectMerged(before: ReturnType<typeof mergeCounts>): void {
+  const now = mergeCounts();
+  if (env['PROP_STATS'] !== undefined) console.log(`merged: engine ${now.engine - before.engine} requests; model ${now.calls - before.calls} calls, ${now.requests - before.requests} requests`);
+  expect(now.requests - before.requests).toBe(now.engine - before.engine);
+  if (env['PROP_PATH'] !== undefined) return;
+  expect(now.engine - before.engine).toBeGreaterThan(0);
+  expect(now.calls - before.calls).toBeGreaterThan(0);
+}
+
 /** Runs a program and fails with every violation it found. */
 async function pass(violations: Promise<string[]>): Promise<void> {
   const v = await violations;
@@ -101,11 +121,9 @@ async function pass(violations: Promise<string[]>): Promise<void> {
 
 beforeAll(() => {
   process.on(SIGNAL_NAME, signalListener);
-  // The model's ordering check attributes a whole dispatched byte range to one request;
-  // a merged readv/writev carries several, so merging is off here. Merged execution is
-  // compared with unmerged in test/unit/engine/merge.test.ts and
-  // test/integration/merge.test.ts. (Teaching the model merged calls is open work.)
-  engine().mergeMaxRequests = 1;
+  // Merging stays at the engine's default: the model attributes a merged readv/writev
+  // to each request it carries (model.ts, SimBackend), and the programs submit runs of
+  // adjacent requests (`burst` below) so that merged calls happen in every property.
 });
 
 afterAll(() => {
@@ -190,15 +208,57 @@ function opArb(o: OpOptions): fc.Arbitrary<Op> {
   return fc.oneof(...arbs.map((a) => ({ arbitrary: a.arbitrary, weight: Math.round(a.weight * 10) })));
 }
 
-const realOps = opArb({ held: false, minIov: 0 });
-const heldOps = opArb({ held: true, minIov: 1 });
+/**
+ * A run of 2..5 requests of one kind on one file whose ranges continue one another
+ * (POSIX aio_read/aio_write, or nng reads and writes on distinct handles), submitted
+ * back to back, in file order or not: what the engine merges into one readv/writev
+ * when they are ready together (queued behind the in-flight cap, or held behind a
+ * completion), handing bytes out in file order and completing in submission order.
+ */
+function burst(o: OpOptions): fc.Arbitrary<Op[]> {
+  const piece = fc.record({ len: fc.integer({ min: Math.max(1, o.minIov), max: 16 }), nng: fc.nat({ max: 3 }).map((x) => x === 0), prio: fc.constant(0), notify });
+  return fc
+    .record({
+      kind: fc.constantFrom<'read' | 'write'>('read', 'write'),
+      f: fileIndex,
+      off: offset,
+      pieces: fc.array(piece, { minLength: 2, maxLength: 5 }),
+      // Submission order against file order: ascending, descending, or rotated.
+      reverse: fc.boolean(),
+      rotate: fc.nat({ max: 4 }),
+    })
+    .map(({ kind, f, off, pieces, reverse, rotate }) => {
+      const ops: Op[] = [];
+      let at = off;
+      let h = 0;
+      for (const p of pieces) {
+        if (p.nng && h < HANDLES) ops.push({ t: kind === 'read' ? 'nread' : 'nwrite', h: h++, f, off: at, lens: [p.len] });
+        else ops.push({ t: kind, f, off: at, len: p.len, prio: p.prio, notify: p.notify });
+        at += p.len;
+      }
+      if (reverse) ops.reverse();
+      const k = rotate % ops.length;
+      return ops.slice(k).concat(ops.slice(0, k));
+    });
+}
+
+/** Program operations: single operations, and now and then a burst of adjacent requests. */
+function opsArb(o: OpOptions, maxLength: number): fc.Arbitrary<Op[]> {
+  const single = opArb(o).map((op) => [op]);
+  return fc
+    .array(fc.oneof({ arbitrary: single, weight: 9 }, { arbitrary: burst(o), weight: 1 }), { minLength: 1, maxLength, size: 'max' })
+    .map((parts) => parts.flat());
+}
+
+const realOps = opsArb({ held: false, minIov: 0 }, 25);
+const heldOps = opsArb({ held: true, minIov: 1 }, 30);
 
 function realProgram(limits: fc.Arbitrary<{ threads: number; max: number }>): fc.Arbitrary<RealProgram> {
   return fc
     .record({
       limits,
       files: fc.array(content, { minLength: 2, maxLength: 2 }),
-      ops: fc.array(realOps, { minLength: 1, maxLength: 25, size: 'max' }),
+      ops: realOps,
       close: fc.array(fc.boolean(), { minLength: 2, maxLength: 2 }),
       submitDuringClose: fc.boolean(),
     })
@@ -213,7 +273,7 @@ function heldProgram(nngShort: boolean): fc.Arbitrary<HeldProgram> {
       { kind: 'stream' as const, initial: new Uint8Array(0) },
       { kind: 'append' as const, initial: b },
     ]),
-    ops: fc.array(heldOps, { minLength: 1, maxLength: 30, size: 'max' }),
+    ops: heldOps,
     nngShort: fc.constant(nngShort),
   });
 }
@@ -224,32 +284,40 @@ function heldProgram(nngShort: boolean): fc.Arbitrary<HeldProgram> {
 
 describe('random programs on real files', () => {
   test('mixed POSIX and nng programs keep the seven invariants (in-flight cap 1..4, default limits)', async () => {
+    const before = mergeCounts();
     await fc.assert(
       fc.asyncProperty(realProgram(fc.record({ threads: fc.integer({ min: 1, max: 4 }), max: fc.constant(512) })), (p) => pass(runRealProgram(p))),
       params(100),
     );
+    expectMerged(before);
   }, 300_000);
 
   test('programs at a tiny outstanding limit refuse with EAGAIN exactly when full and keep the invariants', async () => {
+    const before = mergeCounts();
     await fc.assert(
       fc.asyncProperty(realProgram(fc.record({ threads: fc.integer({ min: 1, max: 2 }), max: fc.integer({ min: 1, max: 6 }) })), (p) => pass(runRealProgram(p))),
       params(50),
     );
+    expectMerged(before);
   }, 300_000);
 });
 
 describe('random programs on the held backend (completion order chosen by the program)', () => {
   test('completions released in random order keep the ordering rules, the model and the invariants', async () => {
+    const before = mergeCounts();
     await fc.assert(
       fc.asyncProperty(heldProgram(false), (p) => pass(runHeldProgram(p))),
       params(100),
     );
+    expectMerged(before);
   }, 300_000);
 
   test('short vectored writes resumed by nng_file_write keep submission order with other writes', async () => {
+    const before = mergeCounts();
     await fc.assert(
       fc.asyncProperty(heldProgram(true), (p) => pass(runHeldProgram(p))),
       params(50),
     );
+    expectMerged(before);
   }, 300_000);
 });
