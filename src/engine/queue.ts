@@ -32,8 +32,9 @@
  *   system call, one readv/writev in one slot of the cap, up to `mergeMaxRequests`
  *   requests and `mergeMaxBytes` bytes. Each still gets the result it would have had
  *   alone: bytes are handed out in file order; a request the call did not reach (a
- *   short transfer, or an error) runs alone afterwards in the same slot. Merged
- *   requests complete in submission order.
+ *   short transfer, or an error) runs alone afterwards in the same slot, also after
+ *   an aio_close (it is in the thread pool: the close waits for it). Merged requests
+ *   complete in submission order.
  * - Dispatch is batched behind completions. From the first thread-pool completion of
  *   an event-loop turn until that turn's check phase (one setImmediate), and while
  *   deferred notifications run (until the microtasks they queued have run: code that
@@ -694,12 +695,9 @@ export class Engine {
       this.#finish(m, EBADF, -1, last);
       return next();
     }
-    if (lane.closing) {
-      // aio_close came while the merged call was in the pool: this request was never
-      // issued on its own, and nothing may run on the descriptor after the close.
-      this.#finish(m, ECANCELED, -1, last);
-      return next();
-    }
+    // Even when aio_close came while the merged call was in the pool: this request is
+    // in the thread pool (aio_cancel said AIO_NOTCANCELED), so it completes normally,
+    // and the close waits for it; the descriptor is still open until then.
     const cb = this.#callbackFor(m, last);
     this.#issue(m, lane, (err, bytes) => {
       cb(err, bytes);

@@ -1,22 +1,17 @@
 /**
- * A known engine defect found by the property model (test/reliability/model.ts) once
- * merging was on in the property runs: a request that shares a merged readv/writev,
- * and that the call does not reach (a short count ended before its bytes, or the call
- * failed), is run alone afterwards (queue.ts #runAlone); but if aio_close was called
- * on the descriptor meanwhile, #runAlone ends it with ECANCELED instead. aio_cancel had
- * reported that very request as in the thread pool (AIO_NOTCANCELED), and SPEC §2 says
- * such an operation "cannot be canceled and completes normally"; aio_close "waits for
- * what is in the thread pool". Alone, it would have completed with its own result.
- *
- * The tests below are `test.failing`: they state what SPEC asks and pass while the
- * engine still does otherwise. When the engine is fixed they fail: turn them into
- * plain tests, and remove the matching tolerance in model.ts (Runner #checkCode,
- * "known engine defect").
+ * Found by the property model (test/reliability/model.ts) once merging was on in the
+ * property runs: a request that shares a merged readv/writev, and that the call does
+ * not reach (a short count ended before its bytes, or the call failed), is run alone
+ * afterwards (queue.ts #runAlone). If aio_close was called on the descriptor
+ * meanwhile, the engine used to end it with ECANCELED, although aio_cancel had
+ * reported that very request as in the thread pool (AIO_NOTCANCELED): SPEC §2 says
+ * such an operation "cannot be canceled and completes normally", and aio_close "waits
+ * for what is in the thread pool". Now it runs alone, and the close waits for it.
  */
 import {
   AIO_NOTCANCELED,
   AioControlBlock,
-  ECANCELED,
+  EIO,
   EINPROGRESS,
   aio_cancel,
   aio_close,
@@ -45,24 +40,33 @@ async function mergedPair(held: HeldBackend): Promise<AioControlBlock[]> {
   return cbs;
 }
 
-describe('known defect: a merged request the call did not reach, canceled by aio_close after AIO_NOTCANCELED', () => {
-  test.failing('short merged readv: the unreached request completes normally, as aio_cancel promised', async () => {
+describe('a merged request the call did not reach, after AIO_NOTCANCELED and aio_close', () => {
+  test('short merged readv: the unreached request runs alone, completes normally, and the close waits for it', async () => {
     const held = hold(1, new HeldBackend().open(FD));
-    const [, , last] = (await mergedPair(held)) as [AioControlBlock, AioControlBlock, AioControlBlock];
+    const [first, middle, last] = (await mergedPair(held)) as [AioControlBlock, AioControlBlock, AioControlBlock];
     // In the thread pool (inside the merged readv): cannot be canceled.
     expect(aio_cancel(FD, last)).toBe(AIO_NOTCANCELED);
     expect(aio_error(last)).toBe(EINPROGRESS);
-    const closed = aio_close(FD);
-    // The readv stops after the first request's 4 bytes (as at end of file).
+    let closedAt = -1;
+    const closed = aio_close(FD).then((rc) => {
+      closedAt = held.log.length;
+      return rc;
+    });
+    // The readv stops after the middle request's 4 bytes (as at end of file).
     (held.pending[0] as NonNullable<(typeof held.pending)[0]>).release({ bytes: 4 });
     await flush(3);
+    expect(aio_return(first)).toBe(4);
+    expect(aio_return(middle)).toBe(4);
+    // The last one now runs alone; the descriptor is not closed before it completes.
+    expect(held.pending.map((o) => `${o.op}@${String(o.position)}/${o.length}`)).toEqual(['read@8/4']);
+    expect(closedAt).toBe(-1);
+    (held.pending[0] as NonNullable<(typeof held.pending)[0]>).release({ bytes: 0 });
     expect(await closed).toBe(0);
-    // SPEC §2: "cannot be canceled and completes normally". The engine says ECANCELED.
-    expect(aio_error(last)).not.toBe(ECANCELED);
-    expect(aio_return(last)).toBeGreaterThanOrEqual(0);
+    expect(aio_error(last)).toBe(0);
+    expect(aio_return(last)).toBe(0);
   });
 
-  test.failing('failed merged readv: the unreached requests complete normally, as aio_cancel promised', async () => {
+  test('failed merged readv: the unreached requests run alone and complete with their own results', async () => {
     const held = hold(1, new HeldBackend().open(FD));
     const [, middle, last] = (await mergedPair(held)) as [AioControlBlock, AioControlBlock, AioControlBlock];
     expect(aio_cancel(FD, middle)).toBe(AIO_NOTCANCELED);
@@ -70,7 +74,12 @@ describe('known defect: a merged request the call did not reach, canceled by aio
     const closed = aio_close(FD);
     (held.pending[0] as NonNullable<(typeof held.pending)[0]>).release({ error: 'EIO' });
     await flush(3);
+    // Alone, one after the other in the merged call's slot: the middle fails, the last succeeds.
+    (held.pending[0] as NonNullable<(typeof held.pending)[0]>).release({ error: 'EIO' });
+    await flush(3);
+    (held.pending[0] as NonNullable<(typeof held.pending)[0]>).release();
     expect(await closed).toBe(0);
-    expect([aio_error(middle), aio_error(last)]).not.toContain(ECANCELED);
+    expect([aio_error(middle), aio_error(last)]).toEqual([EIO, 0]);
+    expect([aio_return(middle), aio_return(last)]).toEqual([-1, 4]);
   });
 });

@@ -1452,10 +1452,6 @@ class Runner {
     }
     if (code === 0) return;
     if (code === canceled && r.mustNotCancel) {
-      if (knownMergeCloseDefect(r)) {
-        count('known engine defect: merged request canceled by aio_close after AIO_NOTCANCELED');
-        return;
-      }
       this.violation(`${describe(r)}: ended canceled although aio_cancel reported it in the thread pool`);
       return;
     }
@@ -1527,7 +1523,17 @@ class Runner {
     for (const file of this.files) {
       if (file.closeAt < 0) continue;
       const fd = file.fd;
-      const late = log.find((e) => e.fd === fd && e.ev === 'start' && e.at > file.closeAt);
+      // A request that a merged call dispatched before the close but did not reach runs
+      // alone afterwards: it is in the thread pool, and the close waits for it.
+      const continuations = new Set<number>();
+      for (const r of this.recs) {
+        if (r.file !== file) continue;
+        r.chunks.forEach((c, i) => {
+          const nextChunk = r.chunks[i + 1];
+          if (c.unreached === true && c.d < file.closeAt && nextChunk !== undefined) continuations.add(nextChunk.d);
+        });
+      }
+      const late = log.find((e) => e.fd === fd && e.ev === 'start' && e.at > file.closeAt && !continuations.has(e.at));
       if (late !== undefined) this.violation(`file ${file.index}: ${late.op} dispatched on fd ${fd} after aio_close was called (invariant 6)`);
       const closes = log.filter((e) => e.fd === fd && e.ev === 'close');
       if (closes.length !== 1) this.violation(`file ${file.index}: the backend closed fd ${fd} ${closes.length} times`);
@@ -1630,23 +1636,6 @@ class Runner {
       if (!want && r.err === eio && !(r.face === 'nng' && r.kind === 'write' && r.short)) this.violation(`${describe(r)}: ended ${eio} (EIO) but no operation it answers for failed`);
     }
   }
-}
-
-/**
- * A known engine defect, tolerated here so that merging can stay on in the property
- * runs (see test/reliability/merge-close.test.ts, which states what SPEC asks): a
- * request in a merged call that the call did not reach is run alone afterwards, but
- * if aio_close was called meanwhile the engine (queue.ts #runAlone) ends it with
- * ECANCELED, even after aio_cancel reported it AIO_NOTCANCELED. Exactly that case:
- * its last backend call was a merged call that gave it no byte, dispatched before the
- * aio_close call on its descriptor (the engine reaches it after the close: when the
- * merged call completes, or after other unreached members ran alone before it).
- * Remove this when the engine is fixed.
- */
-function knownMergeCloseDefect(r: Rec): boolean {
-  const last = r.chunks[r.chunks.length - 1];
-  const closeAt = r.file.closeAt;
-  return r.face === 'posix' && closeAt >= 0 && last !== undefined && last.unreached === true && last.d < closeAt;
 }
 
 /** The code an EIO takes on the request's face. */
