@@ -43,10 +43,12 @@
  *   completion callbacks thus reach libuv together, its workers find work queued
  *   instead of being woken once per request, and requests that became adjacent
  *   merge. Holding is invisible to the POSIX and nng semantics: I/O on a regular
- *   file never needs the main thread to progress, and every cancel (and aio_close)
- *   first dispatches what is held, so it finds exactly what it would have found had
- *   dispatch been immediate. A request on a non-seekable descriptor (pipe, FIFO,
- *   socket), whose progress may need this very thread, ends the hold at once.
+ *   file never needs the main thread to progress, and every cancel first dispatches
+ *   what is held, so it finds exactly what it would have found had dispatch been
+ *   immediate (aio_close instead cancels what is held on its descriptor: it is queued,
+ *   and nothing may start after the close was called). A request on a non-seekable
+ *   descriptor (pipe, FIFO, socket), whose progress may need this very thread, ends
+ *   the hold at once.
  * - Submission, dispatch and cancellation cost O(log n) in the number of ready
  *   requests; hazard detection costs O(1) expected for requests of up to 256 KiB and
  *   O(log n + k) otherwise, for k conflicting requests (lane.ts's hazard index), plus
