@@ -79,7 +79,7 @@ export class AioControlBlock implements AiocbFields {
     if (init === undefined || init === null) return;
     const src = validateObject(init, 'init');
     // Field by field, so that a throwing getter or proxy trap gives a coded TypeError naming it.
-    for (const key of readKeys(src, 'init')) (this as unknown as Record<string, unknown>)[key] = readField(src, key, `init.${key}`);
+    for (const key of readKeys(src, 'init')) (this as unknown as Record<string, unknown>)[key] = readField(src, key, 'init');
   }
 
   /** Shows the fields and the status, as `util.inspect` and `console.log` print them. */
@@ -142,9 +142,9 @@ const MAX_BLOCKS = 65536;
 export function allocControlBlocks(n: number, options: ControlBlockOptions): AioControlBlock[] {
   validateInteger(n, 'n', 0, MAX_BLOCKS);
   const o = validateObject(options, 'options');
-  const fd = validateInteger(readField(o, 'fd', 'options.fd'), 'options.fd', INT_MIN, INT_MAX);
-  const nbytes = validateInteger(readField(o, 'nbytes', 'options.nbytes'), 'options.nbytes', 0, MAX_ALIGNED);
-  const opIn = readField(o, 'lioOpcode', 'options.lioOpcode');
+  const fd = validateInteger(readField(o, 'fd', 'options'), 'options.fd', INT_MIN, INT_MAX);
+  const nbytes = validateInteger(readField(o, 'nbytes', 'options'), 'options.nbytes', 0, MAX_ALIGNED);
+  const opIn = readField(o, 'lioOpcode', 'options');
   const opcode = opIn === undefined ? LIO_NOP : validateInteger(opIn, 'options.lioOpcode', INT_MIN, INT_MAX);
   const stride = Math.max(PAGE_SIZE, Math.ceil(nbytes / PAGE_SIZE) * PAGE_SIZE);
   if (n * stride > MAX_ALIGNED) throw outOfRange('options.nbytes', `<= ${Math.floor(MAX_ALIGNED / Math.max(n, 1))} (2 ** 31 bytes in all for ${n} blocks, each rounded up to 4096)`, nbytes);
@@ -198,7 +198,7 @@ const OFF_MAX = 2n ** 63n - 1n;
 
 /** Reads `cb.aio_fildes` (C int; undefined means -1). Throws for wrong types. */
 export function readFildes(cb: Record<string, unknown>, name: string): number {
-  const fd = readField(cb, 'aio_fildes', `${name}.aio_fildes`);
+  const fd = readField(cb, 'aio_fildes', name);
   if (fd === undefined) return -1;
   if (typeof fd !== 'number') throw invalidArgType(`${name}.aio_fildes`, 'of type number', fd);
   if (!Number.isInteger(fd) || fd < INT_MIN || fd > INT_MAX) throw outOfRange(`${name}.aio_fildes`, `an integer >= ${INT_MIN} && <= ${INT_MAX}`, fd);
@@ -207,7 +207,7 @@ export function readFildes(cb: Record<string, unknown>, name: string): number {
 
 /** Reads `cb.aio_sigevent`. Throws for wrong types; returns EINVAL as a rule string. */
 export function readBlockSigevent(cb: Record<string, unknown>, name: string): Notifier | null | string {
-  return readSigevent(readField(cb, 'aio_sigevent', `${name}.aio_sigevent`), `${name}.aio_sigevent`);
+  return readSigevent(readField(cb, 'aio_sigevent', name), `${name}.aio_sigevent`);
 }
 
 /**
@@ -222,14 +222,14 @@ export function readRw(cb: unknown, name: string): RwSnapshot {
   const obj = validateObject(cb, name);
   const fd = readFildes(obj, name);
 
-  const bufIn = readField(obj, 'aio_buf', `${name}.aio_buf`);
+  const bufIn = readField(obj, 'aio_buf', name);
   let buf: ArrayBufferView | null = null;
   if (bufIn !== undefined && bufIn !== null) {
     if (!ArrayBuffer.isView(bufIn)) throw invalidArgType(`${name}.aio_buf`, 'an instance of Buffer, TypedArray, or DataView, or null', bufIn);
     buf = bufIn;
   }
 
-  const lenIn = readField(obj, 'aio_nbytes', `${name}.aio_nbytes`);
+  const lenIn = readField(obj, 'aio_nbytes', name);
   let len = 0;
   if (lenIn !== undefined) {
     if (typeof lenIn !== 'number') throw invalidArgType(`${name}.aio_nbytes`, 'of type number', lenIn);
@@ -242,7 +242,7 @@ export function readRw(cb: unknown, name: string): RwSnapshot {
     throw outOfRange(`${name}.aio_nbytes`, `>= 0 && <= ${buf.byteLength} (the byteLength of ${name}.aio_buf)`, len);
   }
 
-  const posIn = readField(obj, 'aio_offset', `${name}.aio_offset`);
+  const posIn = readField(obj, 'aio_offset', name);
   let pos: number | bigint = 0;
   if (typeof posIn === 'number') {
     if (!Number.isSafeInteger(posIn)) throw outOfRange(`${name}.aio_offset`, `a safe integer (>= ${Number.MIN_SAFE_INTEGER} && <= ${Number.MAX_SAFE_INTEGER}) or a bigint`, posIn);
@@ -255,7 +255,7 @@ export function readRw(cb: unknown, name: string): RwSnapshot {
   }
 
   let invalid: string | null = null;
-  const prioIn = readField(obj, 'aio_reqprio', `${name}.aio_reqprio`);
+  const prioIn = readField(obj, 'aio_reqprio', name);
   let prio = 0;
   if (prioIn !== undefined) {
     if (typeof prioIn !== 'number') throw invalidArgType(`${name}.aio_reqprio`, 'of type number', prioIn);

@@ -317,14 +317,14 @@ function validatePosition(value: unknown, name: string): number | bigint | null 
 function controlOf(options: unknown, name: string): [Record<string, unknown> | null, Control] {
   if (options === undefined || options === null) return [null, { signal: null, timeout: undefined, priority: 0 }];
   const o = validateObject(options, name);
-  const signal = readField(o, 'signal', `${name}.signal`);
+  const signal = readField(o, 'signal', name);
   if (signal !== undefined && !isAbortSignal(signal)) throw invalidArgType(`${name}.signal`, 'an instance of AbortSignal', signal);
-  const timeout = readField(o, 'timeout', `${name}.timeout`);
+  const timeout = readField(o, 'timeout', name);
   if (timeout !== undefined) {
     if (typeof timeout !== 'number') throw invalidArgType(`${name}.timeout`, 'of type number', timeout);
     if (!(timeout >= 0 && timeout <= MAX_TIMEOUT)) throw outOfRange(`${name}.timeout`, `>= 0 && <= ${MAX_TIMEOUT}`, timeout);
   }
-  const priority = validatePriority(readField(o, 'priority', `${name}.priority`), `${name}.priority`);
+  const priority = validatePriority(readField(o, 'priority', name), `${name}.priority`);
   return [o, { signal: signal === undefined ? null : (signal as AbortSignal), timeout: timeout as number | undefined, priority }];
 }
 
@@ -337,11 +337,11 @@ function bufferJob(op: Op, shape: Shape, fd: unknown, buffer: unknown, o: Record
   const f = validateFd(fd, `${prefix}fd`);
   const buf = validateBuffer(buffer, `${prefix}buffer`);
   const size = buf.byteLength;
-  const offsetIn = o === null ? undefined : readField(o, 'offset', `${name}.offset`);
+  const offsetIn = o === null ? undefined : readField(o, 'offset', name);
   const offset = offsetIn === undefined ? 0 : validateInteger(offsetIn, `${name}.offset`, 0, size);
-  const lengthIn = o === null ? undefined : readField(o, 'length', `${name}.length`);
+  const lengthIn = o === null ? undefined : readField(o, 'length', name);
   const len = lengthIn === undefined ? size - offset : validateInteger(lengthIn, `${name}.length`, 0, size - offset);
-  const pos = validatePosition(o === null ? undefined : readField(o, 'position', `${name}.position`), `${name}.position`);
+  const pos = validatePosition(o === null ? undefined : readField(o, 'position', name), `${name}.position`);
   const view = offset === 0 && len === size ? buf : new Uint8Array(buf.buffer, buf.byteOffset + offset, len);
   return { op, fd: f, pos, buf: view, iov: null, len, priority, shape, payload: buffer };
 }
@@ -352,11 +352,11 @@ function vectorJob(op: Op, shape: Shape, fd: unknown, buffers: unknown, o: Recor
   const iov: ArrayBufferView[] = [];
   let len = 0;
   for (let i = 0; i < list.length; i++) {
-    const b = validateBuffer(readElement(list, i, `${prefix}buffers[${i}]`), `${prefix}buffers[${i}]`);
+    const b = validateBuffer(readElement(list, i, `${prefix}buffers`), `${prefix}buffers[${i}]`);
     iov.push(b);
     len += b.byteLength;
   }
-  const pos = validatePosition(o === null ? undefined : readField(o, 'position', `${name}.position`), `${name}.position`);
+  const pos = validatePosition(o === null ? undefined : readField(o, 'position', name), `${name}.position`);
   return { op, fd: f, pos, buf: null, iov, len, priority, shape, payload: buffers };
 }
 
@@ -540,17 +540,17 @@ export function batch(ops: readonly BatchOp[], options?: RequestOptions): Promis
       const name = `ops[${i}]`;
       if (!(i in list)) throw invalidArgType(name, 'of type object', undefined);
       const o = validateObject(list[i], name);
-      const kind = readField(o, 'op', `${name}.op`);
+      const kind = readField(o, 'op', name);
       const spec = typeof kind === 'string' ? BATCH_OPS[kind] : undefined;
       if (spec === undefined) throw invalidArgType(`${name}.op`, `one of ${Object.keys(BATCH_OPS).map((k) => `'${k}'`).join(', ')}`, kind);
-      const prioIn = readField(o, 'priority', `${name}.priority`);
+      const prioIn = readField(o, 'priority', name);
       const priority = prioIn === undefined ? ctl.priority : validatePriority(prioIn, `${name}.priority`);
-      const fd = readField(o, 'fd', `${name}.fd`);
+      const fd = readField(o, 'fd', name);
       const [op, shape] = spec;
       const prefix = `${name}.`;
       if (shape === SHAPE_NONE) jobs.push(syncJob(op, fd, priority, prefix));
-      else if (shape === SHAPE_READ || shape === SHAPE_WRITE) jobs.push(bufferJob(op, shape, fd, readField(o, 'buffer', `${name}.buffer`), o, name, priority, prefix));
-      else jobs.push(vectorJob(op, shape, fd, readField(o, 'buffers', `${name}.buffers`), o, name, priority, prefix));
+      else if (shape === SHAPE_READ || shape === SHAPE_WRITE) jobs.push(bufferJob(op, shape, fd, readField(o, 'buffer', name), o, name, priority, prefix));
+      else jobs.push(vectorJob(op, shape, fd, readField(o, 'buffers', name), o, name, priority, prefix));
     }
   } catch (err) {
     return Promise.reject(err);

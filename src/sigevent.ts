@@ -70,19 +70,19 @@ export function readSigevent(sev: unknown, name: string): Notifier | null | stri
   if (sev === undefined || sev === null) return null;
   if (typeof sev !== 'object') throw invalidArgType(name, 'of type object', sev);
   const obj = sev as Record<string, unknown>;
-  const notify = readField(obj, 'sigev_notify', `${name}.sigev_notify`);
+  const notify = readField(obj, 'sigev_notify', name);
   if (notify === undefined) return null;
   if (typeof notify !== 'number') throw invalidArgType(`${name}.sigev_notify`, 'of type number', notify);
   if (notify === SIGEV_NONE) return null;
-  const value = readField(obj, 'sigev_value', `${name}.sigev_value`);
+  const value = readField(obj, 'sigev_value', name);
   if (notify === SIGEV_THREAD) {
-    const fn = readField(obj, 'sigev_notify_function', `${name}.sigev_notify_function`);
+    const fn = readField(obj, 'sigev_notify_function', name);
     if (fn === undefined || fn === null) return `The "${name}.sigev_notify_function" property is required with SIGEV_THREAD`;
     if (typeof fn !== 'function') throw invalidArgType(`${name}.sigev_notify_function`, 'of type function', fn);
     return { notify: SIGEV_THREAD, signo: 0, name: '', value, fn: fn as (value: unknown) => void };
   }
   if (notify === SIGEV_SIGNAL) {
-    const signo = readField(obj, 'sigev_signo', `${name}.sigev_signo`);
+    const signo = readField(obj, 'sigev_signo', name);
     if (typeof signo !== 'number' && typeof signo !== 'string') {
       if (signo === undefined) return `The "${name}.sigev_signo" property is required with SIGEV_SIGNAL`;
       throw invalidArgType(`${name}.sigev_signo`, 'of type number or string', signo);

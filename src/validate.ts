@@ -45,18 +45,26 @@ export function validateBuffer(value: unknown, name: string): ArrayBufferView {
   return value;
 }
 
-/** Reads `obj[key]` once, turning a throwing getter or proxy trap into a coded TypeError that names the field. */
-export function readField(obj: Record<string, unknown>, key: string, name: string): unknown {
+/**
+ * Reads `obj[key]` once, turning a throwing getter or proxy trap into a coded TypeError
+ * that names the field `${owner}.${key}` (the name is built only then: this runs for
+ * every field of every submission).
+ */
+export function readField(obj: Record<string, unknown>, key: string, owner: string): unknown {
   try {
     return obj[key];
   } catch (cause) {
-    throw unreadable(`"${name}" property`, cause);
+    throw unreadable(`"${owner}.${key}" property`, cause);
   }
 }
 
-/** Reads `list[i]` once, as {@link readField} does (a getter or proxy trap may throw). */
-export function readElement(list: readonly unknown[], i: number, name: string): unknown {
-  return readField(list as unknown as Record<string, unknown>, String(i), name);
+/** Reads `list[i]` once, as {@link readField} does; the error names `${owner}[${i}]`. */
+export function readElement(list: readonly unknown[], i: number, owner: string): unknown {
+  try {
+    return list[i];
+  } catch (cause) {
+    throw unreadable(`"${owner}[${i}]" property`, cause);
+  }
 }
 
 /** `Object.keys(obj)`, turning a throwing proxy trap into a coded TypeError that names the argument. */

@@ -53,14 +53,14 @@ const INT_MAX = 2 ** 31 - 1;
 export function aio_init(init: AioInit): void {
   const obj = validateObject(init, 'init');
   const field = (key: string, min: number): number | undefined => {
-    const v = readField(obj, key, `init.${key}`);
+    const v = readField(obj, key, 'init');
     return v === undefined ? undefined : validateInteger(v, `init.${key}`, min, INT_MAX);
   };
   const threads = field('aio_threads', 1);
   const num = field('aio_num', 1);
   const max = field('aio_max', 1);
   const listio = field('aio_listio_max', 2);
-  const idleIn = readField(obj, 'aio_idle_time', 'init.aio_idle_time');
+  const idleIn = readField(obj, 'aio_idle_time', 'init');
   if (idleIn !== undefined) {
     if (typeof idleIn !== 'number') throw invalidArgType('init.aio_idle_time', 'of type number', idleIn);
     if (!Number.isFinite(idleIn) || idleIn < 0) throw outOfRange('init.aio_idle_time', 'a finite number >= 0', idleIn);

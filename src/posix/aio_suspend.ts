@@ -34,8 +34,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export function readTimespec(timeout: unknown, name: string): number | string {
   if (typeof timeout !== 'object' || timeout === null) throw invalidArgType(name, 'of type object or null', timeout);
   const obj = timeout as Record<string, unknown>;
-  const sec = readField(obj, 'tv_sec', `${name}.tv_sec`);
-  const nsec = readField(obj, 'tv_nsec', `${name}.tv_nsec`);
+  const sec = readField(obj, 'tv_sec', name);
+  const nsec = readField(obj, 'tv_nsec', name);
   if (typeof sec !== 'number') throw invalidArgType(`${name}.tv_sec`, 'of type number', sec);
   if (typeof nsec !== 'number') throw invalidArgType(`${name}.tv_nsec`, 'of type number', nsec);
   if (!Number.isInteger(sec) || sec < 0) return rangeRule(`${name}.tv_sec`, 'an integer >= 0', sec);
@@ -103,7 +103,7 @@ function suspend(list: unknown, nent: unknown, timeout: unknown, signalIn: unkno
   }
   const pending: Request[] = [];
   for (let i = 0; i < nent; i++) {
-    const cb: unknown = readElement(list, i, `list[${i}]`);
+    const cb: unknown = readElement(list, i, 'list');
     if (cb === null || cb === undefined) continue;
     if (typeof cb !== 'object') throw invalidArgType(`list[${i}]`, 'an aiocb object or null', cb);
     const req = requestOf(cb);

@@ -73,11 +73,11 @@ export function lio_listio(mode: number, list: ReadonlyArray<Aiocb | null | unde
   // Read every entry first: a wrong JS type anywhere throws before anything is queued.
   const entries: Entry[] = [];
   for (let i = 0; i < nent; i++) {
-    const block: unknown = readElement(list, i, `list[${i}]`);
+    const block: unknown = readElement(list, i, 'list');
     if (block === null || block === undefined) continue;
     const name = `list[${i}]`;
     if (typeof block !== 'object') throw invalidArgType(name, 'an aiocb object or null', block);
-    const opcode = readField(block as Record<string, unknown>, 'aio_lio_opcode', `${name}.aio_lio_opcode`);
+    const opcode = readField(block as Record<string, unknown>, 'aio_lio_opcode', name);
     if (opcode !== undefined && typeof opcode !== 'number') throw invalidArgType(`${name}.aio_lio_opcode`, 'of type number', opcode);
     if (opcode === LIO_NOP || opcode === undefined) continue;
     if (opcode !== LIO_READ && opcode !== LIO_WRITE) {
