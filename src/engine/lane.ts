@@ -230,6 +230,8 @@ export class Lane {
    */
   byStart: [Map<number, Request>, Map<number, Request>] | null = null;
   byEnd: [Map<number, Request>, Map<number, Request>] | null = null;
+  /** A write gated only because it came alone while the flags were unknown (Engine.submit); null once they are read. */
+  provisional: Request | null = null;
   /** Engine epoch at which the descriptor's identity was last confirmed. */
   verifiedEpoch = -1;
   /** Set by aio_close: new requests on this descriptor fail as on a closed one. */
@@ -460,12 +462,28 @@ export class Lane {
       if (req.hazardReach !== null) this.#trees[req.op as 0 | 1] = remove(this.#trees[req.op as 0 | 1] as Request, req);
       else this.#gridRemove(req);
     } else if (place === IN_GATED) {
-      const older = req.hazardLeft;
-      const newer = req.hazardRight;
-      if (older !== null) older.hazardRight = newer;
-      if (newer !== null) newer.hazardLeft = older;
-      else this.#gated[req.op as 0 | 1] = older;
-      req.hazardLeft = req.hazardRight = null;
+      this.#unlinkGated(req);
     }
+  }
+
+  /**
+   * Turns a gated positioned request of this lane into an ordinary one (the write
+   * gated while its descriptor's flags were unknown, once they say "not O_APPEND"): it
+   * leaves the gated list for its place by range. Only before any later request has
+   * looked it up.
+   */
+  ungate(req: Request): void {
+    this.#unlinkGated(req);
+    req.gated = false;
+    this.#place(req);
+  }
+
+  #unlinkGated(req: Request): void {
+    const older = req.hazardLeft;
+    const newer = req.hazardRight;
+    if (older !== null) older.hazardRight = newer;
+    if (newer !== null) newer.hazardLeft = older;
+    else this.#gated[req.op as 0 | 1] = older;
+    req.hazardLeft = req.hazardRight = null;
   }
 }

@@ -18,8 +18,9 @@
  * - Ordering (SPEC §2): a request waits for every earlier outstanding request on its
  *   descriptor that it could observe. On seekable descriptors that is an earlier
  *   request whose byte range overlaps and where one of the two is a write; writes on
- *   an O_APPEND descriptor (or one whose flags are unknown) and every request on a
- *   non-seekable descriptor wait for everything earlier ("gated"). A barrier (fsync,
+ *   an O_APPEND descriptor (or one whose flags are unknown, such as a write alone on
+ *   its descriptor, whose flags are read only when a second request comes) and every
+ *   request on a non-seekable descriptor wait for everything earlier ("gated"). A barrier (fsync,
  *   fdatasync) is gated too, and reports the first failure of a write it covers.
  * - A descriptor is classified when it gets its first outstanding request (a lane).
  *   Before a request is dispatched, the descriptor's identity (dev, ino) is
@@ -238,12 +239,22 @@ export class Engine {
     }
     this.outstanding++;
     if (lane.count === 0) this.#lanes.set(lane.fd, lane);
+    if (lane.provisional !== null) this.#settleFlags(lane);
     if (!lane.seekable || req.isBarrier || req.pos === null) {
       req.gated = true;
     } else if (req.op === OP_WRITE) {
-      if (lane.appends === undefined) lane.appends = writesAppend(this.backend, lane.fd);
-      if (lane.appends) req.gated = true;
-      else this.#findHazards(req, lane);
+      if (lane.appends === undefined && lane.count === 0) {
+        // Alone on its descriptor: whether it appends matters only to requests that come
+        // while it is outstanding. Gated, it waits for nothing and they wait for it, as
+        // for O_APPEND; the flags (open, read and close of /proc/self/fdinfo) are read
+        // when a second request needs them, not for every write at queue depth 1.
+        req.gated = true;
+        lane.provisional = req;
+      } else {
+        if (lane.appends === undefined) lane.appends = writesAppend(this.backend, lane.fd);
+        if (lane.appends) req.gated = true;
+        else this.#findHazards(req, lane);
+      }
     } else if (lane.writes > 0) {
       this.#findHazards(req, lane);
     }
@@ -252,6 +263,21 @@ export class Engine {
     if (req.gated ? lane.head === req : req.blockers === 0) this.#makeReady(req);
     if (!lane.seekable) this.#release();
     else if (!this.#held()) this.#pump();
+  }
+
+  /**
+   * A second request came to a lane whose only write was gated for want of its flags:
+   * read them now; if the descriptor does not append, that write becomes an ordinary
+   * positioned one (nothing has looked it up yet), mergeable if it is still ready.
+   */
+  #settleFlags(lane: Lane): void {
+    const w = lane.provisional as Request;
+    lane.provisional = null;
+    lane.appends = writesAppend(this.backend, lane.fd);
+    if (lane.appends) return;
+    lane.ungate(w);
+    w.mergeable = !w.whole && typeof w.pos === 'number' && w.len > 0;
+    if (w.state === READY && w.mergeable && this.mergeMaxRequests > 1 && lane.indexedCount(w.op) < MERGE_INDEX_MAX) lane.index(w);
   }
 
   /**

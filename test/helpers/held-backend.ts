@@ -66,6 +66,8 @@ export class HeldBackend implements FsBackend {
   }
   readonly #fds = new Map<number, Required<FakeFd>>();
   #nextIno = 1000;
+  /** Calls of {@link fdflags} (each is an open, read and close of /proc/self/fdinfo in the real backend). */
+  flagReads = 0;
   /** When set, every operation completes on its own after this many ms (0 = next tick). */
   autoRelease: number | null = null;
 
@@ -161,6 +163,7 @@ export class HeldBackend implements FsBackend {
     return { dev: 1, ino: f.ino, seekable: f.seekable };
   }
   fdflags(fd: number): number | null {
+    this.flagReads++;
     const f = this.#fds.get(fd);
     if (f === undefined) return null;
     return f.append ? O_APPEND | 2 : 2;

@@ -68,7 +68,11 @@ function plainHazards(req: Request, lane: Lane): Request[] {
     if (e.isBarrier) continue;
     const eWrite = e.op === OP_WRITE;
     if (!isWrite && !eWrite) continue;
-    if (!e.gated) {
+    // A write gated only because it came alone while the flags were unknown is an
+    // ordinary one by the time `req` looks (the engine reads the flags first), unless
+    // the descriptor appends (fd 30 in these tests).
+    const provisionalOnly = e === lane.provisional && lane.fd !== 30;
+    if (!e.gated || provisionalOnly) {
       const eStart = Number(e.pos);
       if (req.len === 0 || e.len === 0 || eStart >= end || eStart + e.len <= start) continue;
     }

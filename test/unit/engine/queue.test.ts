@@ -90,6 +90,34 @@ describe('Engine: ordering on a seekable descriptor', () => {
     await drain();
   });
 
+  test('a write alone on its descriptor does not read its flags; a second request does, and the first write is then an ordinary one', async () => {
+    eng.setMaxInFlight(4);
+    for (let i = 0; i < 3; i++) {
+      submit(OP_WRITE, 10, i * 100, 10); // queue depth 1: each write alone on the descriptor
+      await drain();
+    }
+    expect(held.flagReads).toBe(0);
+    const first = submit(OP_WRITE, 10, 0, 10);
+    expect(first.req.gated).toBe(true);
+    const second = submit(OP_WRITE, 10, 10, 10);
+    expect(held.flagReads).toBe(1);
+    // Not O_APPEND: the first write is positioned again, and the second does not wait for it.
+    expect(first.req.gated).toBe(false);
+    expect(second.req.blockers).toBe(0);
+    expect(held.pending).toHaveLength(2);
+    await drain();
+  });
+
+  test('on an O_APPEND descriptor a lone write stays gated, and the next write waits for it', async () => {
+    eng.setMaxInFlight(4);
+    const first = submit(OP_WRITE, 30, 0, 10);
+    const second = submit(OP_WRITE, 30, 100, 10);
+    expect([first.req.gated, second.req.gated]).toEqual([true, true]);
+    expect(held.pending).toHaveLength(1);
+    await drain();
+    expect(second.req.error).toBe(0);
+  });
+
   test('a write waits for an earlier overlapping read, and a read for an earlier overlapping write', async () => {
     eng.setMaxInFlight(4);
     submit(OP_READ, 10, 0, 10);
