@@ -259,10 +259,10 @@ export class Engine {
       this.#findHazards(req, lane);
     }
     lane.add(req);
-    req.mergeable = !req.gated && !req.whole && req.op <= OP_WRITE && typeof req.pos === 'number' && req.len > 0;
+    req.mergeable = canMerge(req);
     if (req.gated ? lane.head === req : req.blockers === 0) this.#makeReady(req);
     if (!lane.seekable) this.#release();
-    else if (!this.#held()) this.#pump();
+    else this.#pumpUnlessHeld();
   }
 
   /**
@@ -276,8 +276,8 @@ export class Engine {
     lane.appends = writesAppend(this.backend, lane.fd);
     if (lane.appends) return;
     lane.ungate(w);
-    w.mergeable = !w.whole && typeof w.pos === 'number' && w.len > 0;
-    if (w.state === READY && w.mergeable && this.mergeMaxRequests > 1 && lane.indexedCount(w.op) < MERGE_INDEX_MAX) lane.index(w);
+    w.mergeable = canMerge(w);
+    if (w.state === READY) this.#indexForMerge(w);
   }
 
   /**
@@ -337,7 +337,7 @@ export class Engine {
     for (let r = lane.head; r !== null; r = r.laneNext) if (r.state !== IN_FLIGHT) queued.push(r);
     const inFlight = lane.inFlight;
     for (const r of queued) this.#cancelQueued(r);
-    if (!this.#held()) this.#pump();
+    this.#pumpUnlessHeld();
     return { canceled: queued.length, inFlight };
   }
 
@@ -430,7 +430,7 @@ export class Engine {
 
   readonly #endFlush = (): void => {
     this.#flushing = false;
-    if (!this.#held()) this.#pump();
+    this.#pumpUnlessHeld();
   };
 
   #runDeferred(): void {
@@ -462,7 +462,7 @@ export class Engine {
   /** Applies a new in-flight cap; raising it dispatches at once (or when the current hold ends). */
   setMaxInFlight(n: number): void {
     this.maxInFlight = n;
-    if (!this.#held()) this.#pump();
+    this.#pumpUnlessHeld();
   }
 
   /** Makes `req` wait for every earlier request of `lane` it could observe (the lane's hazard index finds them). */
@@ -473,12 +473,16 @@ export class Engine {
   #makeReady(req: Request): void {
     req.state = READY;
     this.#heap.push(req);
-    if (req.mergeable && this.mergeMaxRequests > 1) {
-      const lane = req.lane as Lane;
-      // A bounded index stays in the CPU's caches: past MERGE_INDEX_MAX ready requests
-      // on one descriptor, the others are simply not merged.
-      if (lane.indexedCount(req.op) < MERGE_INDEX_MAX) lane.index(req);
-    }
+    this.#indexForMerge(req);
+  }
+
+  /** Lists a ready request in its lane's merge index when it can merge. */
+  #indexForMerge(req: Request): void {
+    if (!req.mergeable || this.mergeMaxRequests <= 1) return;
+    const lane = req.lane as Lane;
+    // A bounded index stays in the CPU's caches: past MERGE_INDEX_MAX ready requests
+    // on one descriptor, the others are simply not merged.
+    if (lane.indexedCount(req.op) < MERGE_INDEX_MAX) lane.index(req);
   }
 
   /** From a thread-pool completion until this event-loop turn's check phase: see the design notes. */
@@ -502,7 +506,7 @@ export class Engine {
   readonly #endWindow = (): void => {
     this.#windowScheduled = false;
     this.#window = false;
-    if (!this.#flushing) this.#pump();
+    this.#pumpUnlessHeld();
   };
 
   /**
@@ -512,6 +516,11 @@ export class Engine {
    */
   dispatchHeld(): void {
     this.#release();
+  }
+
+  /** Dispatches what is ready, unless dispatch is held (see the design notes). */
+  #pumpUnlessHeld(): void {
+    if (!this.#held()) this.#pump();
   }
 
   /** Ends the hold now and dispatches everything ready (before a cancel, or for a non-seekable descriptor). */
@@ -708,7 +717,7 @@ export class Engine {
       this.#runAlone(left, 0, lane);
     } else {
       this.#calls--;
-      if (!this.#held()) this.#pump();
+      this.#pumpUnlessHeld();
     }
   }
 
@@ -764,7 +773,7 @@ export class Engine {
     }
     if (release) {
       this.#calls--;
-      if (!this.#held()) this.#pump();
+      this.#pumpUnlessHeld();
     }
   }
 
@@ -823,6 +832,11 @@ export class Engine {
     if (req.trace !== null) traceComplete(req, req.trace, report);
     else report(req);
   }
+}
+
+/** Whether `req` may share a system call with adjacent requests: positioned, not gated, not a whole write, not empty. */
+function canMerge(req: Request): boolean {
+  return !req.gated && !req.whole && req.op <= OP_WRITE && typeof req.pos === 'number' && req.len > 0;
 }
 
 /** Makes `req` wait for `earlier` (a hazard edge). */
