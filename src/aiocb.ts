@@ -2,11 +2,15 @@
  * `struct aiocb` and `struct sigevent`, and the bookkeeping that ties a control
  * block to its request.
  *
- * The caller owns the control block: the library never writes into it (glibc does:
- * it rewrites aio_lio_opcode and aio_reqprio). A WeakMap from block to request holds
- * the status instead, so plain objects with the aiocb fields work too, nothing leaks
- * into `JSON.stringify(cb)`, and a block that is garbage collected takes its record
- * with it.
+ * The caller owns the control block: the library never writes into its fields (glibc
+ * does: it rewrites aio_lio_opcode and aio_reqprio). The status lives in the request;
+ * the block only leads to it. An {@link AioControlBlock} carries a hidden cell for
+ * that (a non-enumerable property under a registered symbol, so both the ESM and the
+ * CommonJS copy of the package find it, and a mutable object, so that freezing the
+ * block freezes no record): one property load per aio_error, aio_return or
+ * aio_suspend entry. Any other object with the aiocb fields is tied to its request by
+ * a WeakMap shared by both copies. Nothing leaks into `JSON.stringify(cb)`, a spread
+ * or `Object.keys`, and a block that is garbage collected takes its record with it.
  */
 import { AIO_PRIO_DELTA_MAX, LIO_NOP, SIGEV_NONE } from './constants';
 import { errnoName, invalidArgType, outOfRange, rangeRule } from './errors';
@@ -50,6 +54,19 @@ export interface AiocbFields {
 /** What the C faces accept as a control block: an {@link AioControlBlock} or any object with the aiocb fields. */
 export type Aiocb = AioControlBlock | Partial<AiocbFields>;
 
+/** The key of an AioControlBlock's hidden cell (see the notes at the top). */
+const CELL = Symbol.for('posix-aio.v0.request');
+
+/** The hidden cell. */
+interface Cell {
+  req: Request | undefined;
+}
+
+/** An object that may carry the hidden cell (anything there but an object is ignored). */
+interface Celled {
+  [CELL]?: unknown;
+}
+
 /**
  * `struct aiocb`, field for field. Every field has C's zero-initialised meaning
  * except `aio_fildes`, which starts at -1 (no descriptor), and `aio_lio_opcode`,
@@ -76,6 +93,7 @@ export class AioControlBlock implements AiocbFields {
   aio_lio_opcode = LIO_NOP;
 
   constructor(init?: Partial<AiocbFields>) {
+    Object.defineProperty(this, CELL, { value: { req: undefined } satisfies Cell });
     if (init === undefined || init === null) return;
     const src = validateObject(init, 'init');
     // Field by field, so that a throwing getter or proxy trap gives a coded TypeError naming it.
@@ -84,7 +102,7 @@ export class AioControlBlock implements AiocbFields {
 
   /** Shows the fields and the status, as `util.inspect` and `console.log` print them. */
   [Symbol.for('nodejs.util.inspect.custom')](): object {
-    const req = registry.get(this);
+    const req = requestOf(this);
     const status =
       req === undefined ? 'unsubmitted' : req.state === IN_FLIGHT ? 'in progress (in the thread pool)' : req.pending ? 'in progress (queued)' : req.error === 0 ? 'done' : `failed (${errnoName(req.error)})`;
     return {
@@ -161,22 +179,25 @@ export function allocControlBlocks(n: number, options: ControlBlockOptions): Aio
   return out;
 }
 
-/** Block to the request it last carried, shared by the ESM and CommonJS copies of the package. */
+/** Block (other than an AioControlBlock) to the request it last carried, shared by the ESM and CommonJS copies of the package. */
 const registry = shared.registry as WeakMap<object, Request>;
 
 /** The request `cb` last carried, if it was ever accepted. */
 export function requestOf(cb: object): Request | undefined {
-  return registry.get(cb);
+  const cell = (cb as Celled)[CELL];
+  return typeof cell === 'object' && cell !== null ? (cell as Cell).req : registry.get(cb);
 }
 
 /** Records that `cb` now carries `req`. */
 export function attach(cb: object, req: Request): void {
-  registry.set(cb, req);
+  const cell = (cb as Celled)[CELL];
+  if (typeof cell === 'object' && cell !== null) (cell as Cell).req = req;
+  else registry.set(cb, req);
 }
 
 /** True while `cb` carries a request that has not completed. */
 export function inProgress(cb: object): boolean {
-  return registry.get(cb)?.pending === true;
+  return requestOf(cb)?.pending === true;
 }
 
 /** A read or write, as read from a control block at submission. */

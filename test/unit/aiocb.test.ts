@@ -1,6 +1,11 @@
 import { inspect } from 'node:util';
-import { AioControlBlock, offsetRule, readRw } from '../../src/aiocb';
+import { AioControlBlock, offsetRule, readRw, requestOf } from '../../src/aiocb';
 import { LIO_NOP, SIGEV_NONE, SIGEV_THREAD } from '../../src/constants';
+import { aio_error, aio_read, aio_return } from '../../src/index';
+import { expectNeverSubmitted, settle } from '../helpers/aio';
+import { cleanup, tmpFile } from '../helpers/files';
+
+afterAll(cleanup);
 
 describe('AioControlBlock', () => {
   test('starts with C zero values, aio_fildes -1 and LIO_NOP', () => {
@@ -37,6 +42,60 @@ describe('AioControlBlock', () => {
     expect(Object.keys(JSON.parse(JSON.stringify(cb)) as object).sort()).toEqual(
       ['aio_buf', 'aio_fildes', 'aio_lio_opcode', 'aio_nbytes', 'aio_offset', 'aio_reqprio', 'aio_sigevent'].sort(),
     );
+  });
+});
+
+describe('the tie between a block and its request', () => {
+  const file = (): number => tmpFile('abcdefgh').fd;
+
+  test('an AioControlBlock keeps it in a hidden cell: not an own key, not in a spread, not in JSON', async () => {
+    const cb = new AioControlBlock({ aio_fildes: file(), aio_buf: Buffer.alloc(4), aio_nbytes: 4 });
+    expect(aio_read(cb)).toBe(0);
+    const req = requestOf(cb);
+    expect(req).toBeDefined();
+    expect(Object.keys(cb)).not.toContain(expect.stringMatching(/req|cell/));
+    expect(Object.getOwnPropertySymbols({ ...cb })).toEqual([]);
+    const copy = { ...cb };
+    expectNeverSubmitted(copy);
+    await settle(cb);
+    expect(aio_return(cb)).toBe(4);
+  });
+
+  test('a frozen AioControlBlock is submitted again and again, each status its latest', async () => {
+    const cb = Object.freeze(new AioControlBlock({ aio_fildes: file(), aio_buf: Buffer.alloc(4), aio_nbytes: 4 }));
+    const seen = new Set<unknown>();
+    for (let i = 0; i < 3; i++) {
+      expect(aio_read(cb)).toBe(0);
+      seen.add(requestOf(cb));
+      await settle(cb);
+      expect(aio_error(cb)).toBe(0);
+      expect(aio_return(cb)).toBe(4);
+    }
+    expect(seen.size).toBe(3);
+    expect((cb.aio_buf as Buffer).toString()).toBe('abcd');
+  });
+
+  test('a plain object (frozen or not) is tied through the shared WeakMap', async () => {
+    const fd = file();
+    for (const cb of [{ aio_fildes: fd, aio_buf: Buffer.alloc(2), aio_nbytes: 2 }, Object.freeze({ aio_fildes: fd, aio_buf: Buffer.alloc(2), aio_nbytes: 2 })]) {
+      expect(aio_read(cb)).toBe(0);
+      expect(Object.getOwnPropertySymbols(cb)).toEqual([]);
+      await settle(cb);
+      expect(aio_return(cb)).toBe(2);
+    }
+  });
+
+  test('a Proxy of an AioControlBlock reaches the cell (it cannot lie about it: non-configurable); a Proxy of a plain object that answers junk for it uses the WeakMap', async () => {
+    const fd = file();
+    const through = new Proxy(new AioControlBlock({ aio_fildes: fd, aio_buf: Buffer.alloc(3), aio_nbytes: 3 }), {});
+    const hiding = new Proxy({ aio_fildes: fd, aio_buf: Buffer.alloc(3), aio_nbytes: 3 }, {
+      get: (t, k, r) => (typeof k === 'symbol' ? 0 : (Reflect.get(t, k, r) as unknown)),
+    });
+    for (const cb of [through, hiding]) {
+      expect(aio_read(cb)).toBe(0);
+      await settle(cb);
+      expect(aio_return(cb)).toBe(3);
+    }
   });
 });
 
