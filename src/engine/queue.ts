@@ -896,7 +896,8 @@ function report(req: Request): void {
   const waiters = req.waiters;
   if (waiters !== null) {
     req.waiters = null;
-    for (const w of waiters) w(req);
+    if (typeof waiters === 'function') waiters(req);
+    else for (const w of waiters) w(req);
   }
   req.onDone(req);
 }

@@ -54,10 +54,20 @@ const PRIO_MAX = (1 << (30 - PRIO_SHIFT)) - 1;
 /** The faces, in the order of their two-bit codes in {@link Request.flags}. */
 const FACES = ['posix', 'nng', 'promise'] as const;
 
+/**
+ * Called once when a request's status becomes final (an aio_suspend call). `over`
+ * marks a waiter whose call has returned: calling it does nothing, and it may be
+ * dropped.
+ */
+export type Waiter = ((req: Request) => void) & { over?: boolean };
+
+/** A request's waiters: one (the usual case: one aio_suspend at a time), or several. */
+export type Waiters = Waiter | Waiter[];
+
 /** What a request keeps only while someone asked for it: a trace context, aio_suspend waiters. */
 interface Extra {
   trace: TraceContext | null;
-  waiters: Array<(req: Request) => void> | null;
+  waiters: Waiters | null;
 }
 
 /** The public face a request came from. */
@@ -219,11 +229,11 @@ export class Request {
   }
 
   /** @internal callbacks to run once when the status becomes final (aio_suspend waiters). */
-  get waiters(): Array<(req: Request) => void> | null {
+  get waiters(): Waiters | null {
     const x = this.extra;
     return x === null ? null : x.waiters;
   }
-  set waiters(ws: Array<(req: Request) => void> | null) {
+  set waiters(ws: Waiters | null) {
     if (this.extra !== null) this.extra.waiters = ws;
     else if (ws !== null) this.extra = { trace: null, waiters: ws };
   }

@@ -3,7 +3,7 @@ import { requestOf, type Aiocb } from '../aiocb';
 import { EAGAIN, EINTR, EINVAL } from '../constants';
 import { fail, failLater, invalidArgType, rangeRule } from '../errors';
 import { engine } from '../engine/queue';
-import type { Request } from '../engine/request';
+import type { Request, Waiter } from '../engine/request';
 import { readElement, readField } from '../validate';
 
 /** C's `struct timespec`, a relative timeout. */
@@ -16,10 +16,25 @@ export interface Timespec {
 const PRUNE_AT = 8;
 
 /** Drops, in place, the waiters whose aio_suspend call has returned (they carry `over: true`). */
-function prune(ws: Array<(req: Request) => void>): void {
+function prune(ws: Waiter[]): void {
   let n = 0;
-  for (const w of ws) if ((w as { over?: boolean }).over !== true) ws[n++] = w;
+  for (const w of ws) if (w.over !== true) ws[n++] = w;
   ws.length = n;
+}
+
+/**
+ * Adds `wake` to `req`'s waiters: in the request's one slot when that is free or
+ * holds a call that has returned (the usual case: a loop over aio_suspend), in a list
+ * otherwise. O(1) amortised, and no allocation in the usual case.
+ */
+function addWaiter(req: Request, wake: Waiter): void {
+  const ws = req.waiters;
+  if (ws === null || (typeof ws === 'function' && ws.over === true)) req.waiters = wake;
+  else if (typeof ws === 'function') req.waiters = [ws, wake];
+  else {
+    if (ws.length >= PRUNE_AT) prune(ws);
+    ws.push(wake);
+  }
 }
 
 /** setTimeout's longest delay; longer waits re-arm. */
@@ -142,15 +157,7 @@ function suspend(list: unknown, nent: unknown, timeout: unknown, signalIn: unkno
     const onAbort = (): void => {
       if (!woken) settle(-1, EINTR, 'the AbortSignal was aborted');
     };
-    for (const req of pending) {
-      const ws = req.waiters;
-      if (ws === null) {
-        req.waiters = [wake];
-      } else {
-        if (ws.length >= PRUNE_AT) prune(ws);
-        ws.push(wake);
-      }
-    }
+    for (const req of pending) addWaiter(req, wake);
     signal?.addEventListener('abort', onAbort, { once: true });
     if (ms !== null) {
       const deadline = performance.now() + ms;

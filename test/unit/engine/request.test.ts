@@ -62,11 +62,11 @@ describe('Request: packed fields', () => {
     expect(r.extra).toBeNull(); // nulls allocate nothing
     const ctx = { id: 1 } as unknown as TraceContext;
     const wake = (): void => {};
-    (r.waiters ??= []).push(wake);
-    expect(r.waiters).toEqual([wake]);
+    r.waiters = wake;
+    expect(r.waiters).toBe(wake);
     r.trace = ctx;
     expect(r.trace).toBe(ctx);
-    expect(r.waiters).toEqual([wake]);
+    expect(r.waiters).toBe(wake);
     r.waiters = null;
     expect([r.trace, r.waiters]).toEqual([ctx, null]);
   });
