@@ -230,6 +230,19 @@ export class Lane {
    */
   byStart: [Map<number, Request>, Map<number, Request>] | null = null;
   byEnd: [Map<number, Request>, Map<number, Request>] | null = null;
+  /**
+   * Whether ready requests are entered in the merge index: turned off after
+   * MERGE_GIVE_UP dispatches in a row found nothing to merge with (random I/O then
+   * stops paying four Map operations per request), on again when a request continues
+   * the previous one (either way), and every MERGE_RETRY requests left out (patterns
+   * that interleave). See Engine's #indexForMerge.
+   */
+  mergeMisses = 0;
+  /** Requests not entered in the merge index since it was turned off. */
+  mergeSkipped = 0;
+  /** Byte range of the last positional request offered to the merge index. */
+  lastStart = -1;
+  lastEnd = -1;
   /** A write gated only because it came alone while the flags were unknown (Engine.submit); null once they are read. */
   provisional: Request | null = null;
   /** Engine epoch at which the descriptor's identity was last confirmed. */

@@ -35,7 +35,10 @@
  *   alone: bytes are handed out in file order; a request the call did not reach (a
  *   short transfer, or an error) runs alone afterwards in the same slot, also after
  *   an aio_close (it is in the thread pool: the close waits for it). Merged requests
- *   complete in submission order.
+ *   complete in submission order. A descriptor where MERGE_GIVE_UP dispatches in a row
+ *   merged nothing stops entering its ready requests in the merge index (random I/O
+ *   pays nothing for merging) until a request continues the previous one, or
+ *   MERGE_RETRY requests later; merging is an optimisation, never a promise.
  * - Dispatch is batched behind completions. From the first thread-pool completion of
  *   an event-loop turn until that turn's check phase (one setImmediate), and while
  *   deferred notifications run (until the microtasks they queued have run: code that
@@ -480,6 +483,17 @@ export class Engine {
   #indexForMerge(req: Request): void {
     if (!req.mergeable || this.mergeMaxRequests <= 1) return;
     const lane = req.lane as Lane;
+    const start = req.pos as number;
+    const end = start + req.len;
+    const continues = start === lane.lastEnd || end === lane.lastStart;
+    lane.lastStart = start;
+    lane.lastEnd = end;
+    if (lane.mergeMisses >= MERGE_GIVE_UP) {
+      // Merging is off on this descriptor: back on when requests come adjacent, or to look again.
+      if (!continues && ++lane.mergeSkipped < MERGE_RETRY) return;
+      lane.mergeMisses = 0;
+      lane.mergeSkipped = 0;
+    }
     // A bounded index stays in the CPU's caches: past MERGE_INDEX_MAX ready requests
     // on one descriptor, the others are simply not merged.
     if (lane.indexedCount(req.op) < MERGE_INDEX_MAX) lane.index(req);
@@ -549,7 +563,11 @@ export class Engine {
     }
     this.#calls++;
     const group = req.mergeable && lane.byStart !== null ? this.#gather(req, lane) : null;
-    if (group !== null) return this.#dispatchGroup(group, lane);
+    if (group !== null) {
+      lane.mergeMisses = 0;
+      return this.#dispatchGroup(group, lane);
+    }
+    if (req.mergeable) lane.mergeMisses++;
     this.#start(req, lane);
     this.#issue(req, lane, this.#callbackFor(req, true));
   }
@@ -852,6 +870,12 @@ function waitFor(earlier: Request, req: Request): void {
  * the index).
  */
 const MERGE_INDEX_MAX = 4096;
+
+/** Dispatches in a row that found nothing to merge with, after which a descriptor's ready requests are no longer indexed for merging. */
+export const MERGE_GIVE_UP = 64;
+
+/** Requests left out of a descriptor's merge index after which it is tried again. */
+export const MERGE_RETRY = 1024;
 
 /** Marks the end of a deferred batch (see {@link Engine.defer}). */
 const BATCH_END = (): void => {};

@@ -7,7 +7,7 @@
  */
 import { constants as osConstants } from 'node:os';
 import type { Lane } from '../../../src/engine/lane';
-import { Engine } from '../../../src/engine/queue';
+import { Engine, MERGE_GIVE_UP, MERGE_RETRY } from '../../../src/engine/queue';
 import { OP_FSYNC, OP_READ, OP_WRITE, type Op, Request } from '../../../src/engine/request';
 import { HeldBackend } from '../../helpers/held-backend';
 import { flush, mustCall } from '../../helpers/mustcall';
@@ -296,5 +296,60 @@ describe('Engine: the merge index is bounded', () => {
     await drain();
     expect(reqs.every((r) => r.error === 0 && r.value === 4)).toBe(true);
     expect(lane.indexedCount(OP_READ)).toBe(0);
+  });
+});
+
+describe('Engine: descriptors where nothing merges stop indexing', () => {
+  /** Positions no two of which are adjacent (8 KiB apart, in a scattered order). */
+  const scattered = (n: number, base = 0): number[] => Array.from({ length: n }, (_, i) => base + ((i * 7919) % n) * 8192);
+
+  /**
+   * Behind a blocker (the only slot), submits MERGE_GIVE_UP + 1 scattered reads on fd
+   * 10 and dispatches all but the last one by one, each finding nothing to merge: the
+   * last one then holds the slot and keeps the lane (and its statistics).
+   */
+  async function giveUp(): Promise<Lane> {
+    submit('blocker', OP_READ, 11, 0, 1);
+    const reqs = scattered(MERGE_GIVE_UP + 1).map((p, i) => submit(`a${i}`, OP_READ, 10, p, 4096));
+    for (let i = 0; i <= MERGE_GIVE_UP; i++) {
+      held.releaseNext();
+      await flush(1);
+    }
+    expect(reqs.slice(0, MERGE_GIVE_UP).every((r) => r.error === 0 && r.value === 4096)).toBe(true);
+    const lane = eng.laneFor(10) as Lane;
+    expect(lane.mergeMisses).toBe(MERGE_GIVE_UP);
+    return lane;
+  }
+
+  test(`after ${MERGE_GIVE_UP} dispatches in a row that merged nothing, new ready requests are not indexed; each still completes once`, async () => {
+    const lane = await giveUp();
+    const indexed = lane.indexedCount(OP_READ); // the last of the run, if not yet dispatched
+    for (const [i, p] of scattered(10, 1 << 24).entries()) submit(`b${i}`, OP_READ, 10, p, 4096);
+    expect(lane.indexedCount(OP_READ)).toBe(indexed);
+    await drain();
+    expect(order.filter((l) => /^b\d/.test(l))).toHaveLength(10);
+  });
+
+  test('a request that continues the previous one turns merging back on, and the run after it merges', async () => {
+    const lane = await giveUp();
+    const base = 1 << 25;
+    const indexed = lane.indexedCount(OP_READ);
+    const seq = [0, 1, 2, 3].map((i) => submit(`s${i}`, OP_READ, 10, base + i * 4096, 4096));
+    expect(lane.mergeMisses).toBe(0);
+    expect(lane.indexedCount(OP_READ) - indexed).toBe(3); // the first of the run came before the run was seen
+    const before = eng.counters.merged;
+    await drain();
+    expect(eng.counters.merged - before).toBe(4);
+    expect(seq.map((r) => r.value)).toEqual([4096, 4096, 4096, 4096]);
+  });
+
+  test(`a descriptor left out of the index is tried again after ${MERGE_RETRY} requests`, async () => {
+    const lane = await giveUp();
+    const indexed = lane.indexedCount(OP_READ);
+    for (const [i, p] of scattered(MERGE_RETRY, 1 << 26).entries()) submit(`c${i}`, OP_READ, 10, p, 4096);
+    expect(lane.mergeMisses).toBe(0);
+    expect(lane.indexedCount(OP_READ) - indexed).toBe(1);
+    await drain();
+    expect(order.filter((l) => l.startsWith('c'))).toHaveLength(MERGE_RETRY);
   });
 });
