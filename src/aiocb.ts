@@ -4,13 +4,14 @@
  *
  * The caller owns the control block: the library never writes into its fields (glibc
  * does: it rewrites aio_lio_opcode and aio_reqprio). The status lives in the request;
- * the block only leads to it. An {@link AioControlBlock} carries a hidden cell for
- * that (a non-enumerable property under a registered symbol, so both the ESM and the
- * CommonJS copy of the package find it, and a mutable object, so that freezing the
- * block freezes no record): one property load per aio_error, aio_return or
- * aio_suspend entry. Any other object with the aiocb fields is tied to its request by
- * a WeakMap shared by both copies. Nothing leaks into `JSON.stringify(cb)`, a spread
- * or `Object.keys`, and a block that is garbage collected takes its record with it.
+ * the block only leads to it. An {@link AioControlBlock} keeps its request in a
+ * private field, reached through an accessor on the class's prototype under a
+ * registered symbol (so that the ESM and the CommonJS copy of the package both find
+ * it): one property load per aio_error, aio_return or aio_suspend entry, 8 bytes per
+ * block, untouched by Object.freeze, invisible to `Object.keys`, a spread and
+ * `JSON.stringify`. Any other object with the aiocb fields (and a Proxy, which has no
+ * private fields) is tied to its request by a WeakMap shared by both copies. A block
+ * that is garbage collected takes its record with it.
  */
 import { AIO_PRIO_DELTA_MAX, LIO_NOP, SIGEV_NONE } from './constants';
 import { errnoName, invalidArgType, outOfRange, rangeRule } from './errors';
@@ -57,12 +58,7 @@ export type Aiocb = AioControlBlock | Partial<AiocbFields>;
 /** The key of an AioControlBlock's hidden cell (see the notes at the top). */
 const CELL = Symbol.for('posix-aio.v0.request');
 
-/** The hidden cell. */
-interface Cell {
-  req: Request | undefined;
-}
-
-/** An object that may carry the hidden cell (anything there but an object is ignored). */
+/** An object that may lead to its request through {@link CELL}: a Request, null (an AioControlBlock that carried none yet) or undefined (any other object). */
 interface Celled {
   [CELL]?: unknown;
 }
@@ -93,11 +89,21 @@ export class AioControlBlock implements AiocbFields {
   aio_lio_opcode = LIO_NOP;
 
   constructor(init?: Partial<AiocbFields>) {
-    Object.defineProperty(this, CELL, { value: { req: undefined } satisfies Cell });
     if (init === undefined || init === null) return;
     const src = validateObject(init, 'init');
     // Field by field, so that a throwing getter or proxy trap gives a coded TypeError naming it.
     for (const key of readKeys(src, 'init')) (this as unknown as Record<string, unknown>)[key] = readField(src, key, 'init');
+  }
+
+  /** The request this block last carried (null: none yet). Private: not a C field. */
+  #request: Request | null = null;
+
+  /** @internal the request this block last carried, for both copies of the package (see the notes at the top); undefined through a Proxy. */
+  get [CELL](): Request | null | undefined {
+    return #request in this ? this.#request : undefined;
+  }
+  set [CELL](req: Request) {
+    if (#request in this) this.#request = req;
   }
 
   /** Shows the fields and the status, as `util.inspect` and `console.log` print them. */
@@ -184,14 +190,15 @@ const registry = shared.registry as WeakMap<object, Request>;
 
 /** The request `cb` last carried, if it was ever accepted. */
 export function requestOf(cb: object): Request | undefined {
-  const cell = (cb as Celled)[CELL];
-  return typeof cell === 'object' && cell !== null ? (cell as Cell).req : registry.get(cb);
+  const slot = (cb as Celled)[CELL];
+  if (slot === null) return undefined;
+  return typeof slot === 'object' ? (slot as Request) : registry.get(cb);
 }
 
 /** Records that `cb` now carries `req`. */
 export function attach(cb: object, req: Request): void {
-  const cell = (cb as Celled)[CELL];
-  if (typeof cell === 'object' && cell !== null) (cell as Cell).req = req;
+  const slot = (cb as Celled)[CELL];
+  if (typeof slot === 'object') (cb as Celled)[CELL] = req; // a Request or null: an AioControlBlock
   else registry.set(cb, req);
 }
 
