@@ -712,9 +712,10 @@ export class Engine {
       if (rest <= 0) {
         left.push(m);
       } else {
-        // The request's own share; value is set again by #complete.
-        m.value = Math.min(rest, m.len);
-        rest -= m.value;
+        // The request's own share; settled again by #complete.
+        const share = Math.min(rest, m.len);
+        m.settle(0, share);
+        rest -= share;
         done.push(m);
       }
     }
@@ -805,8 +806,7 @@ export class Engine {
 
   #completeUnqueued(req: Request, error: number): void {
     req.state = DONE;
-    req.error = error;
-    req.value = -1;
+    req.settle(error, -1);
     this.completed++;
     this.failed++;
     this.#report(req);
@@ -814,8 +814,7 @@ export class Engine {
 
   #complete(req: Request, error: number, value: number): void {
     req.state = DONE;
-    req.error = error;
-    req.value = error === 0 ? value : -1;
+    req.settle(error, value);
     const lane = req.lane as Lane;
     if (req.op === OP_WRITE && error !== 0 && error !== ECANCELED) {
       for (const b of lane.barriers) if (b.seq > req.seq && b.coveredError === 0) b.coveredError = error;

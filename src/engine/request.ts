@@ -101,10 +101,12 @@ export class Request {
 
   /** Submission order, assigned by the engine; FIFO tie-break among equal priorities. */
   seq = 0;
-  /** 0 on success, a positive errno on failure; meaningful only once DONE. */
-  error = 0;
-  /** Bytes transferred (or 0 for fsync) on success, -1 on failure. */
-  value = 0;
+  /**
+   * @internal how it ended, in one field (issue 4's memory target): bytes transferred
+   * (>= 0) on success, minus the errno on failure; 0 until DONE. Read it through
+   * {@link error} and {@link value}; set it with {@link settle}.
+   */
+  result = 0;
 
   /** @internal the lane (per-descriptor state) while outstanding. */
   lane: Lane | null = null;
@@ -122,8 +124,11 @@ export class Request {
    * no request needs both, so they share one field.
    */
   shared = 0;
-  /** @internal the trace context and aio_suspend waiters, once either is set (rare): one field for both. */
-  extra: Extra | null = null;
+  /**
+   * @internal the trace context and aio_suspend waiters, once either is set: one
+   * field for both; a lone waiter (the aio_suspend loop) is kept as itself.
+   */
+  extra: Extra | Waiter | null = null;
   /**
    * @internal the lane's hazard index (lane.ts): children in its tree of outstanding
    * positioned requests, or neighbours in its list of gated ones.
@@ -164,6 +169,23 @@ export class Request {
     this.onDone = onDone;
     this.owner = owner;
     this.flags = (iov !== null ? VECTORED : 0) | (op << OP_SHIFT) | (BLOCKED << STATE_SHIFT) | (prio << PRIO_SHIFT);
+  }
+
+  /** 0 on success, a positive errno on failure; meaningful only once DONE. */
+  get error(): number {
+    const r = this.result;
+    return r < 0 ? -r : 0;
+  }
+
+  /** Bytes transferred (or 0 for fsync) on success, -1 on failure. */
+  get value(): number {
+    const r = this.result;
+    return r < 0 ? -1 : r;
+  }
+
+  /** @internal records how it ended: `error` 0 and `value` bytes, or a positive errno (value is then -1). */
+  settle(error: number, value: number): void {
+    this.result = error !== 0 ? -error : value;
   }
 
   /** The operation. */
@@ -221,21 +243,25 @@ export class Request {
   /** @internal the tracing context while someone listens (engine/trace.ts), else null. */
   get trace(): TraceContext | null {
     const x = this.extra;
-    return x === null ? null : x.trace;
+    return x === null || typeof x === 'function' ? null : x.trace;
   }
   set trace(ctx: TraceContext | null) {
-    if (this.extra !== null) this.extra.trace = ctx;
-    else if (ctx !== null) this.extra = { trace: ctx, waiters: null };
+    const x = this.extra;
+    if (x !== null && typeof x !== 'function') x.trace = ctx;
+    else if (ctx !== null) this.extra = { trace: ctx, waiters: x };
   }
 
   /** @internal callbacks to run once when the status becomes final (aio_suspend waiters). */
   get waiters(): Waiters | null {
     const x = this.extra;
-    return x === null ? null : x.waiters;
+    return x === null || typeof x === 'function' ? x : x.waiters;
   }
   set waiters(ws: Waiters | null) {
-    if (this.extra !== null) this.extra.waiters = ws;
-    else if (ws !== null) this.extra = { trace: null, waiters: ws };
+    const x = this.extra;
+    if (x !== null && typeof x !== 'function') x.waiters = ws;
+    // One waiter and no trace (a loop over aio_suspend): the waiter itself, no record.
+    else if (ws === null || typeof ws === 'function') this.extra = ws;
+    else this.extra = { trace: null, waiters: ws };
   }
 
   /** Set by the face when the result has been retrieved (aio_return's once-only rule). */

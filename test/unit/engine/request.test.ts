@@ -64,10 +64,30 @@ describe('Request: packed fields', () => {
     const wake = (): void => {};
     r.waiters = wake;
     expect(r.waiters).toBe(wake);
+    expect(r.extra).toBe(wake); // a lone waiter needs no record
     r.trace = ctx;
     expect(r.trace).toBe(ctx);
     expect(r.waiters).toBe(wake);
     r.waiters = null;
     expect([r.trace, r.waiters]).toEqual([ctx, null]);
+  });
+
+  test('several waiters, or waiters and a trace, live in the record; a lone waiter replaced by a list keeps neither lost', () => {
+    const r = new Request(OP_READ, 3, 0, null, null, 0, 0, noop, null);
+    const a = (): void => {};
+    const b = (): void => {};
+    r.waiters = a;
+    r.waiters = [a, b];
+    expect(r.waiters).toEqual([a, b]);
+    expect(r.trace).toBeNull();
+    r.waiters = null;
+    expect([r.trace, r.waiters]).toEqual([null, null]);
+    const s = new Request(OP_READ, 3, 0, null, null, 0, 0, noop, null);
+    const ctx = { id: 2 } as unknown as TraceContext;
+    s.waiters = a;
+    s.trace = ctx;
+    expect([s.trace, s.waiters]).toEqual([ctx, a]);
+    s.trace = null;
+    expect([s.trace, s.waiters]).toEqual([null, a]);
   });
 });
