@@ -46,7 +46,7 @@
  * queued/in-flight states deterministic.
  */
 import * as fs from 'node:fs';
-import { PAGE_SIZE, bounce, bouncePool, copiesFast } from './aligned';
+import { PAGE_SIZE, VIA_SLOT, bounce, bouncePolicy, bouncePool, copiesFast, isOurs } from './aligned';
 
 /** The platform's `O_SYNC` (aio_fsync op). */
 export const O_SYNC: number = fs.constants.O_SYNC;
@@ -143,15 +143,21 @@ export function bouncedReads(): number {
   return bounced;
 }
 
+/** The file position modulo the page size (0 for "no position"). */
+function pageSkew(position: number | bigint | null): number {
+  if (position === null) return 0;
+  if (typeof position === 'bigint') return Number(((position % 4096n) + 4096n) % 4096n);
+  return ((position % PAGE_SIZE) + PAGE_SIZE) % PAGE_SIZE;
+}
+
 /**
  * Reads through an aligned slot (see the notes at the top), or
- * returns false so that the caller reads directly.
+ * returns false so that the caller reads directly. `done` runs before `cb` with the
+ * outcome (the adaptive policy's timing).
  */
-function bounceRead(fd: number, buf: ArrayBufferView, length: number, position: number | bigint | null, cb: IoCallback): boolean {
+function bounceRead(fd: number, buf: ArrayBufferView, length: number, position: number | bigint | null, skew: number, cb: IoCallback): boolean {
   // The slot's first byte is made congruent to the file position modulo the page
   // size: that is what the kernel's copy needs to run at full speed.
-  const skew = position === null ? 0 : typeof position === 'bigint' ? Number(((position % 4096n) + 4096n) % 4096n) : ((position % PAGE_SIZE) + PAGE_SIZE) % PAGE_SIZE;
-  if (copiesFast(buf, skew)) return false;
   const slot = bouncePool.acquire(length + skew);
   if (slot === null) return false;
   bounced++;
@@ -180,16 +186,54 @@ function bounceRead(fd: number, buf: ArrayBufferView, length: number, position: 
   return true;
 }
 
+/** A direct read into the caller's buffer. */
+function directRead(fd: number, buf: ArrayBufferView, length: number, position: number | bigint | null, cb: IoCallback): void {
+  try {
+    fs.read(fd, buf as NodeJS.ArrayBufferView, 0, length, position, cb);
+  } catch (err) {
+    fail(cb, err);
+  }
+}
+
+/**
+ * A read the adaptive policy routes: timed from here to the callback (the copy
+ * included), and recorded when every byte asked for arrived.
+ */
+function adaptiveRead(fd: number, buf: ArrayBufferView, length: number, position: number | bigint | null, skew: number, cb: IoCallback): void {
+  const policy = bouncePolicy;
+  const c = policy.classOf(buf, skew);
+  const how = policy.choose(c);
+  const t0 = policy.now();
+  const timed: IoCallback = (err, n) => {
+    policy.finish(c, how, err === null && n === length ? n : -1, policy.now() - t0);
+    cb(err, n);
+  };
+  if ((how & VIA_SLOT) !== 0) {
+    if (bounceRead(fd, buf, length, position, skew, timed)) return;
+    // The pool at its cap: the read goes directly, and teaches nothing.
+    directRead(fd, buf, length, position, (err, n) => {
+      policy.finish(c, how, -1, 0);
+      cb(err, n);
+    });
+    return;
+  }
+  directRead(fd, buf, length, position, timed);
+}
+
 /** The default backend: Node's fs on libuv's thread pool. */
 export const nodeBackend: FsBackend = {
   read(fd, buf, length, position, cb) {
     if (length === 0) return this.readv(fd, [EMPTY], typeof position === 'bigint' ? Number(position) : position, cb);
-    if (length >= bounce.minBytes && bounceRead(fd, buf, length, position, cb)) return;
-    try {
-      fs.read(fd, buf as NodeJS.ArrayBufferView, 0, length, position, cb);
-    } catch (err) {
-      fail(cb, err);
+    if (length >= bounce.minBytes && bounce.mode !== 'off') {
+      const skew = pageSkew(position);
+      // Our memory: its address modulo 4096 is known, so no need to measure.
+      if (isOurs(buf)) {
+        if (!copiesFast(buf, skew) && bounceRead(fd, buf, length, position, skew, cb)) return;
+      } else if (bounce.mode === 'always') {
+        if (bounceRead(fd, buf, length, position, skew, cb)) return;
+      } else return adaptiveRead(fd, buf, length, position, skew, cb);
     }
+    directRead(fd, buf, length, position, cb);
   },
   readv(fd, bufs, position, cb) {
     if (bufs.length > IOV_MAX) return readvChunked(fd, bufs, position, cb);
