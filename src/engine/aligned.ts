@@ -212,8 +212,8 @@ export const bounce: BounceState = ((shared as { bounce?: BounceState }).bounce 
 // A state object an older copy of the module made (no mode) gets the default mode.
 bounce.mode ??= DEFAULT_BOUNCE_MODE;
 
-/** Clean timed samples of each path a probe needs. */
-export const PROBE_SAMPLES = 3;
+/** Clean timed samples of each path a probe needs (their medians are compared). */
+export const PROBE_SAMPLES = 5;
 /** Probe reads (of every probing class together) per probe phase; then the phase's path flips. */
 export const PHASE_READS = 16;
 /** Reads between re-probes right after a decision; doubles when a re-probe confirms it, up to {@link MAX_REPROBE_EVERY}. */
@@ -222,10 +222,17 @@ export const REPROBE_EVERY = 64;
 export const MAX_REPROBE_EVERY = 1024;
 /** Classes remembered per ArrayBuffer; the oldest is forgotten beyond. */
 export const MAX_CLASSES = 8;
-/** Bounce only when its rate beats direct's by this factor: direct costs no copy on the event loop. */
-export const BOUNCE_MARGIN = 1.1;
-/** Re-probe when the chosen path's recent rate falls below this share of its rate at the decision. */
+/**
+ * Bounce only when its median rate beats direct's by this factor. Direct costs no copy
+ * on the event loop, and one read's time is noisy (2-4x between reads at depth 4 on a
+ * loaded machine), while the aliasing case gains 3-4x and a fast destination loses a
+ * third bounced: 1.5 separates the two.
+ */
+export const BOUNCE_MARGIN = 1.5;
+/** Re-probe when the chosen path's recent rate falls below this share of its settled rate. */
 export const RATE_DROP = 0.5;
+/** Reads after a decision whose average becomes the chosen path's settled rate. */
+export const SETTLE_READS = 16;
 
 /** What {@link BouncePolicy.choose} answers, as bits: the read goes through a slot. */
 export const VIA_SLOT = 1;
@@ -252,7 +259,7 @@ export class BounceClass {
   bouncedSamples = 0;
   /** The last PROBE_SAMPLES rates per path: direct at 0.., bounced at PROBE_SAMPLES.. */
   readonly samples = new Float64Array(2 * PROBE_SAMPLES);
-  /** The chosen path's rate when it was chosen, and its recent rate (moving average); 0 before a decision. */
+  /** The chosen path's settled rate (its average over the first SETTLE_READS reads; 0 until then), and its recent rate (moving average). */
   chosenRate = 0;
   recentRate = 0;
   /** Reads since the last decision (or since the class was made), and how many start the next probe. */
@@ -269,8 +276,17 @@ export class BounceClass {
   }
 }
 
-function median3(a: number, b: number, c: number): number {
-  return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
+const scratch = new Float64Array(PROBE_SAMPLES);
+
+/** The median of samples[from .. from + PROBE_SAMPLES) (an insertion sort of 5: O(1)). */
+function median(samples: Float64Array, from: number): number {
+  for (let i = 0; i < PROBE_SAMPLES; i++) {
+    const x = samples[from + i] as number;
+    let j = i;
+    for (; j > 0 && (scratch[j - 1] as number) > x; j--) scratch[j] = scratch[j - 1] as number;
+    scratch[j] = x;
+  }
+  return scratch[PROBE_SAMPLES >> 1] as number;
 }
 
 /** Options of a {@link BouncePolicy} (tests inject a clock). */
@@ -288,7 +304,8 @@ export interface BouncePolicyOptions {
  * bounced beats it by {@link BOUNCE_MARGIN}). It probes again after
  * {@link REPROBE_EVERY} reads (doubling while re-probes confirm the choice, up to
  * {@link MAX_REPROBE_EVERY}), and at once when the chosen path's recent rate falls
- * below {@link RATE_DROP} of what it measured.
+ * below {@link RATE_DROP} of its settled rate (its average over the
+ * {@link SETTLE_READS} reads after the decision).
  *
  * Why probes go in phases: reads in flight together share the thread pool, the cores
  * and the event loop, and their completions come out nearly in order, so a fast read
@@ -388,16 +405,17 @@ export class BouncePolicy {
     if (!c.probing) {
       if (bounced !== c.bounced || !c.decided) return;
       c.recentRate += (rate - c.recentRate) / 8;
-      if (c.recentRate < c.chosenRate * RATE_DROP) c.sinceProbe = c.every; // the next read probes
+      if (c.chosenRate === 0) {
+        if (c.sinceProbe >= SETTLE_READS) c.chosenRate = c.recentRate;
+      } else if (c.recentRate < c.chosenRate * RATE_DROP) c.sinceProbe = c.every; // the next read probes
       return;
     }
     if ((how & CLEAN) === 0) return;
     if (bounced) c.samples[PROBE_SAMPLES + (c.bouncedSamples++ % PROBE_SAMPLES)] = rate;
     else c.samples[c.directSamples++ % PROBE_SAMPLES] = rate;
     if (c.directSamples < PROBE_SAMPLES || c.bouncedSamples < PROBE_SAMPLES) return;
-    const s = c.samples;
-    const direct = median3(s[0] as number, s[1] as number, s[2] as number);
-    const viaSlot = median3(s[3] as number, s[4] as number, s[5] as number);
+    const direct = median(c.samples, 0);
+    const viaSlot = median(c.samples, PROBE_SAMPLES);
     const choice = viaSlot > direct * BOUNCE_MARGIN;
     if (!c.decided) c.every = REPROBE_EVERY;
     else if (choice === c.bounced) c.every = Math.min(c.every * 2, MAX_REPROBE_EVERY);
@@ -408,7 +426,8 @@ export class BouncePolicy {
     c.decided = true;
     c.probing = false;
     c.bounced = choice;
-    c.chosenRate = c.recentRate = choice ? viaSlot : direct;
+    c.chosenRate = 0;
+    c.recentRate = choice ? viaSlot : direct;
     c.sinceProbe = 0;
     this.lastBounced = choice;
   }

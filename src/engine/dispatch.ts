@@ -236,6 +236,9 @@ export const nodeBackend: FsBackend = {
     directRead(fd, buf, length, position, cb);
   },
   readv(fd, bufs, position, cb) {
+    // One buffer is a read (nng_aio's one-segment iov): bounced like one.
+    const only = bufs.length === 1 ? (bufs[0] as ArrayBufferView) : null;
+    if (only !== null && only.byteLength >= bounce.minBytes && bounce.mode !== 'off') return this.read(fd, only, only.byteLength, position, cb);
     if (bufs.length > IOV_MAX) return readvChunked(fd, bufs, position, cb);
     try {
       fs.readv(fd, (bufs.length === 0 ? [EMPTY] : bufs) as NodeJS.ArrayBufferView[], position, cb);
