@@ -262,10 +262,10 @@ export class BounceClass {
   /** The chosen path's settled rate (its average over the first SETTLE_READS reads; 0 until then), and its recent rate (moving average). */
   chosenRate = 0;
   recentRate = 0;
-  /** Reads since the last decision (or since the class was made), and how many start the next probe. */
+  /** Reads since the last decision (or since the class was made); the `every`-th is the first of the next probe. */
   sinceProbe = 0;
   /** A new class reads once on the prior, then probes. */
-  every = 1;
+  every = 2;
   /** Probes started, and decisions that changed the path (for tests and traces). */
   probes = 0;
   flips = 0;

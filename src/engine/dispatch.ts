@@ -224,7 +224,8 @@ function adaptiveRead(fd: number, buf: ArrayBufferView, length: number, position
 export const nodeBackend: FsBackend = {
   read(fd, buf, length, position, cb) {
     if (length === 0) return this.readv(fd, [EMPTY], typeof position === 'bigint' ? Number(position) : position, cb);
-    if (length >= bounce.minBytes && bounce.mode !== 'off') {
+    // A buffer shorter than the read (detached, say) goes directly, so that it fails as a direct read does.
+    if (length >= bounce.minBytes && bounce.mode !== 'off' && buf.byteLength >= length) {
       const skew = pageSkew(position);
       // Our memory: its address modulo 4096 is known, so no need to measure.
       if (isOurs(buf)) {
