@@ -13,9 +13,11 @@
  *   copy runs at about a quarter of its speed (4K aliasing in `rep movsb`). A
  *   destination whose address is congruent to the file position modulo 4096 is
  *   copied at full speed.
- * - The pool: slots in power-of-two size classes from {@link MIN_SLOT} to
- *   {@link MAX_SLOT}, carved from chunks of {@link CHUNK_BYTES}; each class keeps a
- *   free list. Acquire and release are O(1). Slots are never given back to the
+ * - The pool: slots of a power of two from {@link MIN_SLOT} to {@link MAX_SLOT} plus
+ *   {@link SLOT_PAD} (one page), so that a read of that power of two can start
+ *   anywhere in the slot's first page (engine/dispatch.ts starts it half a page past
+ *   the file position's offset in its page); carved from chunks of
+ *   {@link CHUNK_BYTES}; each class keeps a free list. Acquire and release are O(1). Slots are never given back to the
  *   system: the pool only grows, up to `capBytes` of chunks; at the cap a request
  *   whose class has no free slot gets a free slot of a larger class, or null, and
  *   the caller then does its I/O directly.
@@ -37,6 +39,8 @@ export const WASM_PAGE = 65536;
 export const MIN_SLOT = 64 * 1024;
 /** Largest pool slot. */
 export const MAX_SLOT = 4 * 1024 * 1024;
+/** Bytes every slot has beyond its power of two: one page. */
+export const SLOT_PAD = PAGE_SIZE;
 /** Bytes of one pool chunk (one WebAssembly.Memory). */
 export const CHUNK_BYTES = 16 * 1024 * 1024;
 /** Default cap on the bytes of chunks the pool reserves. */
@@ -65,7 +69,7 @@ export function reserve(bytes: number): ArrayBuffer {
 export interface Slot {
   /** The slot's memory: `size` bytes starting on a page. */
   readonly bytes: Uint8Array;
-  /** The size class, in bytes. */
+  /** The size class, in bytes (a power of two plus SLOT_PAD). */
   readonly size: number;
 }
 
@@ -75,14 +79,15 @@ interface PoolSlot extends Slot {
   lent: boolean;
 }
 
-/** The index of the smallest class holding `size` bytes (size <= MAX_SLOT). */
+/** The index of the smallest class holding `size` bytes (size <= MAX_SLOT + SLOT_PAD). */
 function classOf(size: number): number {
-  if (size <= MIN_SLOT) return 0;
-  return 32 - Math.clz32(size - 1) - MIN_SHIFT;
+  const pow = size - SLOT_PAD;
+  if (pow <= MIN_SLOT) return 0;
+  return 32 - Math.clz32(pow - 1) - MIN_SHIFT;
 }
 
 /**
- * A pool of page-aligned slots in power-of-two size classes.
+ * A pool of page-aligned slots in size classes of a power of two plus one page.
  *
  * @example
  * const pool = new AlignedPool(8 * 1024 * 1024);
@@ -115,16 +120,16 @@ export class AlignedPool {
   /**
    * Lends a page-aligned slot of at least `size` bytes.
    *
-   * @returns the slot, or null when `size` is above {@link MAX_SLOT}, or when the
+   * @returns the slot, or null when `size` is above MAX_SLOT + SLOT_PAD, or when the
    * pool would have to grow beyond `capBytes` and no larger slot is free (a larger
    * free slot is lent then, rather than none).
    */
   acquire(size: number): Slot | null {
-    if (size > MAX_SLOT) return null;
+    if (size > MAX_SLOT + SLOT_PAD) return null;
     const cls = classOf(size);
     let slot = this.#free[cls]?.pop();
     if (slot === undefined) {
-      const bytes = MIN_SLOT << cls;
+      const bytes = (MIN_SLOT << cls) + SLOT_PAD;
       if (this.#chunk === null || this.#used + bytes > this.#chunk.byteLength) {
         // The tail of the old chunk is abandoned: it was never touched, so it costs
         // address space, not memory.

@@ -143,6 +143,8 @@ export function bouncedReads(): number {
   return bounced;
 }
 
+const HALF_PAGE = PAGE_SIZE / 2;
+
 /** The file position modulo the page size (0 for "no position"). */
 function pageSkew(position: number | bigint | null): number {
   if (position === null) return 0;
@@ -156,12 +158,19 @@ function pageSkew(position: number | bigint | null): number {
  * outcome (the adaptive policy's timing).
  */
 function bounceRead(fd: number, buf: ArrayBufferView, length: number, position: number | bigint | null, skew: number, cb: IoCallback): boolean {
-  // The slot's first byte is made congruent to the file position modulo the page
-  // size: that is what the kernel's copy needs to run at full speed.
-  const slot = bouncePool.acquire(length + skew);
+  // Where the bytes go in the slot: half a page past the file position's offset in its
+  // page. Two copies must dodge the aliasing window (destination 1-63 bytes ahead of
+  // the source modulo 4096): the kernel's, page cache to slot (2048 ahead: fast), and
+  // ours, slot to buffer. A mapped Buffer sits 16 bytes past a page, so at a
+  // page-multiple position it is 16 - 2048 mod 4096 = 2064 ahead of the slot: fast,
+  // where a slot congruent to the position would leave it 16 ahead, and memmove
+  // (rep movsb, under 512 KiB) then copies at a tenth of its speed (measured: 2.9
+  // against 37 GB/s for 256 KiB). Slots have a page to spare (SLOT_PAD) for this.
+  const at = (skew + HALF_PAGE) % PAGE_SIZE;
+  const slot = bouncePool.acquire(length + at);
   if (slot === null) return false;
   bounced++;
-  const into = slot.bytes.subarray(skew, skew + length);
+  const into = slot.bytes.subarray(at, at + length);
   try {
     fs.read(fd, into, 0, length, position, (err, n) => {
       let error = err;
