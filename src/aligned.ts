@@ -94,10 +94,12 @@ export interface BounceSettings {
  * JavaScript cannot see: a large Buffer malloc maps (16 bytes into a page) is read
  * about 3x faster bounced; one malloc carved from its heap, usually fast already,
  * 30-40 % slower. 'adaptive' therefore measures: per ArrayBuffer and
- * (byteOffset - position) mod 4096 it times 3 reads each way, keeps the faster (direct
- * unless bounced is 10 % faster), and measures again after 64-1024 reads or when the
- * chosen path slows to half its rate. Its cost: the probe reads on the slower path,
- * and a buffer used for one read only gets whichever path the last decision chose.
+ * (byteOffset - position) mod 4096 it times 5 reads each way (in phases, so that reads
+ * in flight together take one path), keeps the faster (direct unless bounced is 1.5x
+ * as fast), and measures again after 64-1024 reads, or at once when the chosen path
+ * slows to half its settled rate. Its cost: the probe reads on the slower path (the
+ * bench's 1 MiB reads into fast buffers: 0.95-1.0x of 'off'), and a buffer used for
+ * one read only gets whichever path the last decision chose.
  * Reads into {@link allocAligned} buffers need no copy whatever the settings: they go
  * straight in (or through a slot when their offset is in the aliasing window).
  *

@@ -19,28 +19,40 @@
  * position" (non-seekable descriptors). Only `read` accepts a bigint, because only
  * `fs.read` honours one on Node 20.
  *
- * Bounce reads (off by default; configureBounce in src/aligned.ts turns them on): a
- * read of at least `bounce.minBytes` into one buffer that is not memory of ours goes
- * through a page-aligned slot of the bounce pool (engine/aligned.ts): the kernel fills
- * the slot, the bytes actually read are copied into the caller's buffer on the event
- * loop, the slot goes back to the pool, and only then is `cb` called. The caller's
- * buffer is never touched after `cb`. On an error the slot is released and nothing is
- * copied. When the pool is exhausted (its cap) the read goes directly into the
- * caller's buffer. Why: the kernel copies page cache into a destination 1-31 bytes
- * ahead of the source modulo 4096 (an ordinary large Buffer malloc maps starts 16
- * bytes into a page) at a quarter of its speed (4K aliasing), and into an aligned slot
- * at full speed; bounced, such 1 MiB reads ran 2.8-3x faster (bench/bounce.ts). But a
- * Buffer malloc carved from its heap is usually fast already, and a bounce costs it
- * 30-40 %; JavaScript cannot see which kind it has (malloc raises its mmap threshold
- * once mapped chunks are freed, so the same code gets either). Hence off by default,
- * and allocAligned (read into directly, no copy) is the fast path we recommend.
+ * Bounce reads (configureBounce in src/aligned.ts; mode 'adaptive' by default, from
+ * 256 KiB): a read of at least `bounce.minBytes` into one buffer may go through a
+ * page-aligned slot of the bounce pool (engine/aligned.ts): the kernel fills the slot,
+ * the bytes actually read are copied into the caller's buffer on the event loop, the
+ * slot goes back to the pool, and only then is `cb` called. The caller's buffer is
+ * never touched after `cb`. On an error the slot is released and nothing is copied.
+ * When the pool is exhausted (its cap) the read goes directly into the caller's
+ * buffer; so does one into a buffer shorter than the read (detached), so that it fails
+ * exactly as a direct read. Why: the kernel copies page cache into a destination 1-31
+ * bytes ahead of the source modulo 4096 (an ordinary large Buffer malloc maps starts 16
+ * bytes into a page) at a quarter of its speed (4K aliasing), and into a slot placed
+ * right at full speed; bounced, such 1 MiB reads ran 2.5-3x faster (bench/bounce.ts).
+ * But a Buffer malloc carved from its heap is usually fast already, and a bounce costs
+ * it 30-40 %; JavaScript cannot see which kind it has (malloc raises its mmap
+ * threshold once mapped chunks are freed, so the same code gets either). So:
+ *
+ * - memory of ours (allocAligned): its address is known; it is bounced only when its
+ *   offset against the position is in the aliasing window (copiesFast).
+ * - mode 'adaptive': BouncePolicy (engine/aligned.ts) decides per ArrayBuffer and
+ *   (byteOffset - position) mod 4096, which with the buffer's fixed address decides
+ *   the aliasing: it times reads both ways (call to callback, the copy included) in
+ *   probe phases, keeps the faster, and probes again now and then. Reads it routes
+ *   cost two clock readings and O(1) bookkeeping; only full reads are recorded.
+ * - mode 'always': every such read is bounced; 'off': none is.
+ *
+ * readv with one buffer (nng_aio's one-segment iov) is a read, and is routed as one.
  *
  * Not bounced, and why (measured): writes. The penalty there needs the page cache
  * (destination) 1-32 bytes ahead of the source modulo 4096; a mapped Buffer (16 bytes
  * into a page) written at a page-multiple position is behind, and is written at full
  * speed; copying into a slot first cost 20-30 % at 1 MiB. Only writes at odd positions
- * (17-48 past a page, for such a Buffer) would gain. Nor readv: its segments are the
- * buffers of merged requests, 1 MiB in all, each small and heap-allocated.
+ * (17-48 past a page, for such a Buffer) would gain. Nor readv of several buffers: its
+ * segments are the buffers of merged requests, 1 MiB in all, each small and
+ * heap-allocated.
  *
  * Tests replace the backend with a held one (test/helpers/held-backend.ts) to make
  * queued/in-flight states deterministic.
@@ -153,9 +165,9 @@ function pageSkew(position: number | bigint | null): number {
 }
 
 /**
- * Reads through an aligned slot (see the notes at the top), or
- * returns false so that the caller reads directly. `done` runs before `cb` with the
- * outcome (the adaptive policy's timing).
+ * Reads through an aligned slot (see the notes at the top), or returns false (the
+ * pool is at its cap) so that the caller reads directly. `skew` is the position
+ * modulo the page size.
  */
 function bounceRead(fd: number, buf: ArrayBufferView, length: number, position: number | bigint | null, skew: number, cb: IoCallback): boolean {
   // Where the bytes go in the slot: half a page past the file position's offset in its
