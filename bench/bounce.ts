@@ -6,9 +6,12 @@
  * puts a large Buffer it maps: the kernel copies into them at about a quarter of its
  * speed), "fast" views start a page.
  *
- * For each destination: direct (bouncing off, the default) and bounce (configureBounce
- * at 1 MiB). Passes interleaved; medians; "x direct" is the median of the ratio to
- * direct reads into the same destination in the same pass.
+ * For each destination: direct (mode 'off'), bounce (mode 'always') and adaptive (the
+ * default: the policy times both paths per buffer and alignment class and keeps the
+ * faster; its probes are part of the run). Fresh destinations every run, so adaptive
+ * starts from nothing each time. Passes interleaved (the mode order rotates);
+ * medians; "x direct" is the median of the ratio to direct reads into the same
+ * destination in the same pass.
  *
  * Usage: npx tsx bench/bounce.ts [--passes 5] [--ms 1000] [--bs 1048576] [--posix]
  *   --posix  read through aio_read (SIGEV_THREAD) instead of calling the backend
@@ -39,8 +42,9 @@ fs.writeFileSync(file, crypto.randomBytes(SIZE));
 const fd = fs.openSync(file, 'r');
 fs.readFileSync(file); // into the page cache
 
-type Mode = 'direct' | 'bounce';
-const MODES: readonly Mode[] = ['direct', 'bounce'];
+type Mode = 'direct' | 'bounce' | 'adaptive';
+const MODES: readonly Mode[] = ['direct', 'bounce', 'adaptive'];
+const SETTING = { direct: 'off', bounce: 'always', adaptive: 'adaptive' } as const;
 
 /** Fresh destinations for every run, as a program would allocate them. */
 function views(skew: number): Uint8Array[] {
@@ -98,8 +102,8 @@ async function main(): Promise<void> {
   for (let p = 0; p < passes; p++) {
     for (const [name, skew] of dests) {
       const got: Partial<Record<Mode, number>> = {};
-      for (const mode of p % 2 === 0 ? MODES : [...MODES].reverse()) {
-        configureBounce({ minBytes: mode === 'direct' ? Infinity : 1 << 20 });
+      for (const mode of MODES.map((_, i) => MODES[(i + p) % MODES.length] as Mode)) {
+        configureBounce({ mode: SETTING[mode], minBytes: 256 * 1024 });
         got[mode] = await run(views(skew));
       }
       for (const mode of MODES) {
@@ -111,7 +115,7 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`bounce bench (${posix ? 'aio_read' : 'backend'}): ${bs} B reads at depth ${DEPTH}, ${ms} ms runs, medians of ${passes} passes\ndestination\tmode\tGB/s\tx direct\n`);
   for (const [key, xs] of gbs) process.stdout.write(`${key}\t${median(xs).toFixed(2)}\t${median(ratio.get(key) as number[]).toFixed(2)}x\n`);
-  configureBounce({ minBytes: Infinity });
+  configureBounce({ mode: 'adaptive' });
   fs.closeSync(fd);
   fs.rmSync(dir, { recursive: true });
 }

@@ -3,7 +3,11 @@
  * fs on the same workloads, in one process.
  *
  * Rows: 4 KiB random reads and random writes at depth 1, 16, 64 and 256; 4 KiB
- * sequential reads at depth 16; 1 MiB sequential reads at depth 4; 4 KiB sequential
+ * sequential reads at depth 16; 1 MiB sequential reads at depth 4, twice: into
+ * `Buffer.allocUnsafe` buffers ("seqread 1m qd4"; malloc may map them or carve them
+ * from its heap) and into Buffers that start 16 bytes into a page as malloc maps them
+ * ("seqread 1m qd4 mapped", the 4K-aliasing case of issue 4; see slotBuffers in
+ * cli/workload.ts), every api of a row reading into the same kind; 4 KiB sequential
  * writes at depth 16 with an fsync every 64 writes. For each row the interfaces raw
  * (callback fs.read/fs.write), fspromises (FileHandle), posix (aio_read/aio_write +
  * aio_suspend), lio (lio_listio batches), nng (nng_file_* on nng_aio handles) and
@@ -24,7 +28,7 @@
  * closure costs extra (esbuild's keepNames and export getters), ~10-20 % here.
  * `npx tsx bench/run.ts` runs the sources directly (CI's smoke test does).
  *
- * Usage: npm run bench -- [--passes 3] [--ms 1000] [--json] [--uring] [--tiny] [--only TEXT] [--threads N]
+ * Usage: npm run bench -- [--passes 3] [--ms 1000] [--json] [--uring] [--tiny] [--only TEXT] [--threads N] [--bounce MODE]
  *   --passes N   passes per row and api (default 3; --tiny: 1)
  *   --ms N       milliseconds per run (default 1000; --tiny: 25)
  *   --json       print the results as JSON instead of tables
@@ -34,13 +38,16 @@
  *   --only TEXT  only the rows whose name contains TEXT (e.g. "qd64")
  *   --threads N  aio_init({ aio_threads: N }) first: the in-flight cap to measure
  *                (default: the library's default)
+ *   --bounce MODE  configureBounce({ mode: MODE }) first: adaptive (the library's
+ *                default), always or off (large reads straight into the buffer)
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { formatCount } from '../cli/report';
-import { prepareFile, runJob, type Api, type JobStats, type Rw } from '../cli/workload';
+import { configureBounce, type BounceMode } from '../src/index';
+import { prepareFile, runJob, type Api, type BufferKind, type JobStats, type Rw } from '../cli/workload';
 
 interface RowSpec {
   readonly name: string;
@@ -48,6 +55,8 @@ interface RowSpec {
   readonly bs: number;
   readonly iodepth: number;
   readonly fsync: number;
+  /** The slots' buffers (default 'alloc'). */
+  readonly buffers?: BufferKind;
 }
 
 const KiB = 1024;
@@ -58,6 +67,7 @@ const ROWS: readonly RowSpec[] = [
   ...[1, 16, 64, 256].map((d) => ({ name: `randwrite 4k qd${d}`, rw: 'randwrite' as const, bs: 4 * KiB, iodepth: d, fsync: 0 })),
   { name: 'seqread 4k qd16', rw: 'read', bs: 4 * KiB, iodepth: 16, fsync: 0 },
   { name: 'seqread 1m qd4', rw: 'read', bs: MiB, iodepth: 4, fsync: 0 },
+  { name: 'seqread 1m qd4 mapped', rw: 'read', bs: MiB, iodepth: 4, fsync: 0, buffers: 'mapped' },
   { name: 'write 4k qd16 fsync/64', rw: 'write', bs: 4 * KiB, iodepth: 16, fsync: 64 },
 ];
 
@@ -71,16 +81,17 @@ interface Options {
   tiny: boolean;
   only: string | null;
   threads: number | null;
+  bounce: BounceMode | null;
   child: boolean;
 }
 
 function usage(message: string): never {
-  process.stderr.write(`bench/run.ts: ${message}\nusage: npm run bench -- [--passes N] [--ms N] [--json] [--uring] [--tiny] [--only TEXT] [--threads N]\n`);
+  process.stderr.write(`bench/run.ts: ${message}\nusage: npm run bench -- [--passes N] [--ms N] [--json] [--uring] [--tiny] [--only TEXT] [--threads N] [--bounce adaptive|always|off]\n`);
   process.exit(2);
 }
 
 function parse(argv: readonly string[]): Options {
-  const o: Options = { passes: 3, ms: 1000, json: false, uring: false, tiny: false, only: null, threads: null, child: false };
+  const o: Options = { passes: 3, ms: 1000, json: false, uring: false, tiny: false, only: null, threads: null, bounce: null, child: false };
   const given = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -109,6 +120,12 @@ function parse(argv: readonly string[]): Options {
       case '--threads':
         o.threads = int(1, 1024);
         break;
+      case '--bounce': {
+        const v = value();
+        if (v !== 'adaptive' && v !== 'always' && v !== 'off') usage(`--bounce: must be adaptive, always or off (got "${v}")`);
+        o.bounce = v;
+        break;
+      }
       case '--json':
         o.json = true;
         break;
@@ -175,6 +192,7 @@ interface Result {
     cpus: number;
     uvThreadpoolSize: string;
     ioUring: string;
+    bounce: BounceMode;
     passes: number;
     msPerRun: number;
     fileSize: number;
@@ -193,6 +211,7 @@ function median(xs: readonly number[]): number {
 
 async function measure(o: Options): Promise<Result> {
   const rows = ROWS.filter((r) => o.only === null || r.name.includes(o.only));
+  const bounceMode = configureBounce(o.bounce !== null ? { mode: o.bounce } : {}).mode;
   if (rows.length === 0) usage(`--only: no row name contains "${o.only ?? ''}"`);
   const fileSize = o.tiny ? 2 * MiB : 64 * MiB;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'posix-aio-bench-'));
@@ -218,6 +237,7 @@ async function measure(o: Options): Promise<Result> {
         fsync: row.fsync,
         file: row.rw === 'read' || row.rw === 'randread' ? readFile : writeFile,
         probe,
+        ...(row.buffers !== undefined ? { buffers: row.buffers } : {}),
         ...(o.threads !== null ? { threads: o.threads } : {}),
       });
 
@@ -299,6 +319,7 @@ async function measure(o: Options): Promise<Result> {
         cpus: os.availableParallelism(),
         uvThreadpoolSize: process.env['UV_THREADPOOL_SIZE'] ?? '4 (default)',
         ioUring: process.env['UV_USE_IO_URING'] === '1' ? 'on (UV_USE_IO_URING=1)' : 'off',
+        bounce: bounceMode,
         passes: o.passes,
         msPerRun: o.ms,
         fileSize,
@@ -320,7 +341,7 @@ function table(r: Result): string {
   const out: string[] = [];
   out.push(
     `posix-aio bench: Node ${m.node}, ${m.platform}, ${m.cpus} CPUs, UV_THREADPOOL_SIZE=${m.uvThreadpoolSize}, io_uring ${m.ioUring}`,
-    `${m.msPerRun} ms per run, medians of ${m.passes} interleaved pass${m.passes === 1 ? '' : 'es'}, ${m.fileSize / MiB} MiB page-cached files; library in-flight cap: its default`,
+    `${m.msPerRun} ms per run, medians of ${m.passes} interleaved pass${m.passes === 1 ? '' : 'es'}, ${m.fileSize / MiB} MiB page-cached files; library in-flight cap: its default; bounce mode: ${m.bounce}`,
     `x raw: IOPS ratio to raw fs.read/fs.write, same row and pass. probe: median wait of a 1-iteration pbkdf2 for a pool thread. lag: event-loop delay p99.`,
     '',
   );

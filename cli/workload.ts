@@ -56,6 +56,8 @@ import { counters, promises, type Counters } from './lib';
 export type Rw = 'randread' | 'randwrite' | 'read' | 'write';
 export type Api = 'posix' | 'nng' | 'promise' | 'raw' | 'fspromises' | 'lio';
 export type Notify = 'suspend' | 'thread';
+/** Where the slots' buffers come from: see {@link JobConfig.buffers}. */
+export type BufferKind = 'alloc' | 'mapped';
 
 /** The interfaces that go through the library's engine. */
 export const LIBRARY_APIS: readonly Api[] = ['posix', 'lio', 'nng', 'promise'];
@@ -88,6 +90,14 @@ export interface JobConfig {
   signal?: AbortSignal;
   /** Seed of the random positions. */
   seed?: number;
+  /**
+   * The slots' buffers, for every api alike. 'alloc' (the default): one
+   * `Buffer.allocUnsafe(bs)` per slot, as a program writes it; whether malloc maps a
+   * large one (its first byte 16 bytes into a page) or carves it from its heap depends
+   * on the allocator's history, so their address modulo 4096 is not known. 'mapped':
+   * Buffers that start 16 bytes into a page for certain (see {@link slotBuffers}).
+   */
+  buffers?: BufferKind;
 }
 
 /** What a progress callback sees. */
@@ -179,6 +189,8 @@ const STOP = -2;
 class Sched {
   readonly bs: number;
   readonly isWrite: boolean;
+  /** Hands out the slots' buffers (see {@link slotBuffers}). */
+  readonly buffer: () => Buffer;
   readonly #random: boolean;
   readonly #blocks: number;
   readonly #fsyncEvery: number;
@@ -209,6 +221,7 @@ class Sched {
   constructor(cfg: JobConfig, onRequest: JobHooks['onRequest']) {
     this.bs = cfg.bs;
     this.isWrite = cfg.rw === 'write' || cfg.rw === 'randwrite';
+    this.buffer = slotBuffers(cfg.buffers ?? 'alloc', cfg.bs, this.isWrite);
     this.#random = cfg.rw === 'randread' || cfg.rw === 'randwrite';
     this.#blocks = Math.max(1, Math.floor(cfg.size / cfg.bs));
     this.#fsyncEvery = this.isWrite ? cfg.fsync : 0;
@@ -471,7 +484,7 @@ const posixDriver: Driver = (s, fd, cfg) =>
     };
 
     for (let i = 0; i < depth; i++) {
-      const cb: AioControlBlock = new AioControlBlock({ aio_fildes: fd, aio_buf: fillBuffer(s.bs, s.isWrite), aio_nbytes: s.bs });
+      const cb: AioControlBlock = new AioControlBlock({ aio_fildes: fd, aio_buf: s.buffer(), aio_nbytes: s.bs });
       if (thread) {
         const slot = i;
         cb.aio_sigevent = {
@@ -514,7 +527,7 @@ const lioDriver: Driver = async (s, fd, cfg) => {
     const n = Math.min(batch, left);
     const l: AioControlBlock[] = [];
     for (let i = 0; i < n; i++) {
-      l.push(new AioControlBlock({ aio_fildes: fd, aio_buf: fillBuffer(s.bs, s.isWrite), aio_nbytes: s.bs, aio_lio_opcode: s.isWrite ? LIO_WRITE : LIO_READ }));
+      l.push(new AioControlBlock({ aio_fildes: fd, aio_buf: s.buffer(), aio_nbytes: s.bs, aio_lio_opcode: s.isWrite ? LIO_WRITE : LIO_READ }));
     }
     lists.push(l);
   }
@@ -593,7 +606,7 @@ const nngDriver: Driver = (s, fd, cfg) =>
         s.end(kind, t0, rv === 0 ? nng_aio_count(aio) : -1, rv === 0 ? null : `nng: ${nng_strerror(rv)} (${rv})`);
         issue(aio);
       });
-      const buf = fillBuffer(s.bs, s.isWrite);
+      const buf = s.buffer();
       nng_aio_set_iov(aio, 1, [{ iov_buf: buf, iov_len: s.bs }]);
       handles.push(aio);
       starters.push(() => issue(aio));
@@ -613,15 +626,45 @@ const DRIVERS: Readonly<Record<Api, Driver>> = {
 /** One buffer per slot, made before the first request so that the clock does not run while they are filled. */
 function buffers(n: number, s: Sched): Buffer[] {
   const out: Buffer[] = [];
-  for (let i = 0; i < n; i++) out.push(fillBuffer(s.bs, s.isWrite));
+  for (let i = 0; i < n; i++) out.push(s.buffer());
   return out;
 }
 
-function fillBuffer(n: number, random: boolean): Buffer {
-  const b = Buffer.allocUnsafe(n);
-  if (random) crypto.randomFillSync(b);
-  else b.fill(0);
-  return b;
+/** Bytes of the Buffer 'mapped' buffers are views of: above glibc's largest mmap threshold. */
+const MAPPED_BACKING = 33 * 1024 * 1024;
+
+/**
+ * A source of slot buffers of `bs` bytes, filled (random bytes for writes, zeros for
+ * reads) as they are made.
+ *
+ * 'alloc': `Buffer.allocUnsafe(bs)` each.
+ *
+ * 'mapped': views, a page-multiple stride apart, of one `Buffer.allocUnsafeSlow` of
+ * more than 32 MiB (another when it is full). Why these are ordinary Buffers that start
+ * 16 bytes into a page: Node allocates a Buffer's memory with malloc, and glibc's
+ * malloc maps every request above its largest mmap threshold (32 MiB on 64-bit; below
+ * that its threshold floats between 128 KiB and 32 MiB with the program's history) in
+ * a fresh mapping whose first 16 bytes are the chunk header, so the Buffer starts at a
+ * page + 16, and each view at a page-multiple offset does too. That is exactly where a
+ * fresh 1 MiB `Buffer.allocUnsafe` starts whenever malloc maps it (the 4K-aliasing case
+ * of issue 4), but here for certain, whatever the allocator's history. The library
+ * cannot tell these from any other Buffer (no WebAssembly memory involved).
+ */
+export function slotBuffers(kind: BufferKind, bs: number, random: boolean): () => Buffer {
+  const fill = (b: Buffer): Buffer => (random ? crypto.randomFillSync(b) : b.fill(0));
+  if (kind === 'alloc') return () => fill(Buffer.allocUnsafe(bs));
+  const stride = Math.ceil(bs / 4096) * 4096;
+  let backing: Buffer | null = null;
+  let used = 0;
+  return () => {
+    if (backing === null || used + bs > backing.length) {
+      backing = Buffer.allocUnsafeSlow(Math.max(MAPPED_BACKING, stride));
+      used = 0;
+    }
+    const b = backing.subarray(used, used + bs);
+    used += stride;
+    return fill(b);
+  };
 }
 
 function delta(a: Counters, b: Counters): Counters {

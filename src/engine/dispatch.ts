@@ -19,34 +19,46 @@
  * position" (non-seekable descriptors). Only `read` accepts a bigint, because only
  * `fs.read` honours one on Node 20.
  *
- * Bounce reads (off by default; configureBounce in src/aligned.ts turns them on): a
- * read of at least `bounce.minBytes` into one buffer that is not memory of ours goes
- * through a page-aligned slot of the bounce pool (engine/aligned.ts): the kernel fills
- * the slot, the bytes actually read are copied into the caller's buffer on the event
- * loop, the slot goes back to the pool, and only then is `cb` called. The caller's
- * buffer is never touched after `cb`. On an error the slot is released and nothing is
- * copied. When the pool is exhausted (its cap) the read goes directly into the
- * caller's buffer. Why: the kernel copies page cache into a destination 1-31 bytes
- * ahead of the source modulo 4096 (an ordinary large Buffer malloc maps starts 16
- * bytes into a page) at a quarter of its speed (4K aliasing), and into an aligned slot
- * at full speed; bounced, such 1 MiB reads ran 2.8-3x faster (bench/bounce.ts). But a
- * Buffer malloc carved from its heap is usually fast already, and a bounce costs it
- * 30-40 %; JavaScript cannot see which kind it has (malloc raises its mmap threshold
- * once mapped chunks are freed, so the same code gets either). Hence off by default,
- * and allocAligned (read into directly, no copy) is the fast path we recommend.
+ * Bounce reads (configureBounce in src/aligned.ts; mode 'adaptive' by default, from
+ * 256 KiB): a read of at least `bounce.minBytes` into one buffer may go through a
+ * page-aligned slot of the bounce pool (engine/aligned.ts): the kernel fills the slot,
+ * the bytes actually read are copied into the caller's buffer on the event loop, the
+ * slot goes back to the pool, and only then is `cb` called. The caller's buffer is
+ * never touched after `cb`. On an error the slot is released and nothing is copied.
+ * When the pool is exhausted (its cap) the read goes directly into the caller's
+ * buffer; so does one into a buffer shorter than the read (detached), so that it fails
+ * exactly as a direct read. Why: the kernel copies page cache into a destination 1-31
+ * bytes ahead of the source modulo 4096 (an ordinary large Buffer malloc maps starts 16
+ * bytes into a page) at a quarter of its speed (4K aliasing), and into a slot placed
+ * right at full speed; bounced, such 1 MiB reads ran 2.5-3x faster (bench/bounce.ts).
+ * But a Buffer malloc carved from its heap is usually fast already, and a bounce costs
+ * it 30-40 %; JavaScript cannot see which kind it has (malloc raises its mmap
+ * threshold once mapped chunks are freed, so the same code gets either). So:
+ *
+ * - memory of ours (allocAligned): its address is known; it is bounced only when its
+ *   offset against the position is in the aliasing window (copiesFast).
+ * - mode 'adaptive': BouncePolicy (engine/aligned.ts) decides per ArrayBuffer and
+ *   (byteOffset - position) mod 4096, which with the buffer's fixed address decides
+ *   the aliasing: it times reads both ways (call to callback, the copy included) in
+ *   probe phases, keeps the faster, and probes again now and then. Reads it routes
+ *   cost two clock readings and O(1) bookkeeping; only full reads are recorded.
+ * - mode 'always': every such read is bounced; 'off': none is.
+ *
+ * readv with one buffer (nng_aio's one-segment iov) is a read, and is routed as one.
  *
  * Not bounced, and why (measured): writes. The penalty there needs the page cache
  * (destination) 1-32 bytes ahead of the source modulo 4096; a mapped Buffer (16 bytes
  * into a page) written at a page-multiple position is behind, and is written at full
  * speed; copying into a slot first cost 20-30 % at 1 MiB. Only writes at odd positions
- * (17-48 past a page, for such a Buffer) would gain. Nor readv: its segments are the
- * buffers of merged requests, 1 MiB in all, each small and heap-allocated.
+ * (17-48 past a page, for such a Buffer) would gain. Nor readv of several buffers: its
+ * segments are the buffers of merged requests, 1 MiB in all, each small and
+ * heap-allocated.
  *
  * Tests replace the backend with a held one (test/helpers/held-backend.ts) to make
  * queued/in-flight states deterministic.
  */
 import * as fs from 'node:fs';
-import { PAGE_SIZE, bounce, bouncePool, copiesFast } from './aligned';
+import { PAGE_SIZE, VIA_SLOT, bounce, bouncePolicy, bouncePool, copiesFast, isOurs } from './aligned';
 
 /** The platform's `O_SYNC` (aio_fsync op). */
 export const O_SYNC: number = fs.constants.O_SYNC;
@@ -143,19 +155,34 @@ export function bouncedReads(): number {
   return bounced;
 }
 
+const HALF_PAGE = PAGE_SIZE / 2;
+
+/** The file position modulo the page size (0 for "no position"). */
+function pageSkew(position: number | bigint | null): number {
+  if (position === null) return 0;
+  if (typeof position === 'bigint') return Number(((position % 4096n) + 4096n) % 4096n);
+  return ((position % PAGE_SIZE) + PAGE_SIZE) % PAGE_SIZE;
+}
+
 /**
- * Reads through an aligned slot (see the notes at the top), or
- * returns false so that the caller reads directly.
+ * Reads through an aligned slot (see the notes at the top), or returns false (the
+ * pool is at its cap) so that the caller reads directly. `skew` is the position
+ * modulo the page size.
  */
-function bounceRead(fd: number, buf: ArrayBufferView, length: number, position: number | bigint | null, cb: IoCallback): boolean {
-  // The slot's first byte is made congruent to the file position modulo the page
-  // size: that is what the kernel's copy needs to run at full speed.
-  const skew = position === null ? 0 : typeof position === 'bigint' ? Number(((position % 4096n) + 4096n) % 4096n) : ((position % PAGE_SIZE) + PAGE_SIZE) % PAGE_SIZE;
-  if (copiesFast(buf, skew)) return false;
-  const slot = bouncePool.acquire(length + skew);
+function bounceRead(fd: number, buf: ArrayBufferView, length: number, position: number | bigint | null, skew: number, cb: IoCallback): boolean {
+  // Where the bytes go in the slot: half a page past the file position's offset in its
+  // page. Two copies must dodge the aliasing window (destination 1-63 bytes ahead of
+  // the source modulo 4096): the kernel's, page cache to slot (2048 ahead: fast), and
+  // ours, slot to buffer. A mapped Buffer sits 16 bytes past a page, so at a
+  // page-multiple position it is 16 - 2048 mod 4096 = 2064 ahead of the slot: fast,
+  // where a slot congruent to the position would leave it 16 ahead, and memmove
+  // (rep movsb, under 512 KiB) then copies at a tenth of its speed (measured: 2.9
+  // against 37 GB/s for 256 KiB). Slots have a page to spare (SLOT_PAD) for this.
+  const at = (skew + HALF_PAGE) % PAGE_SIZE;
+  const slot = bouncePool.acquire(length + at);
   if (slot === null) return false;
   bounced++;
-  const into = slot.bytes.subarray(skew, skew + length);
+  const into = slot.bytes.subarray(at, at + length);
   try {
     fs.read(fd, into, 0, length, position, (err, n) => {
       let error = err;
@@ -180,18 +207,60 @@ function bounceRead(fd: number, buf: ArrayBufferView, length: number, position: 
   return true;
 }
 
+/** A direct read into the caller's buffer. */
+function directRead(fd: number, buf: ArrayBufferView, length: number, position: number | bigint | null, cb: IoCallback): void {
+  try {
+    fs.read(fd, buf as NodeJS.ArrayBufferView, 0, length, position, cb);
+  } catch (err) {
+    fail(cb, err);
+  }
+}
+
+/**
+ * A read the adaptive policy routes: timed from here to the callback (the copy
+ * included), and recorded when every byte asked for arrived.
+ */
+function adaptiveRead(fd: number, buf: ArrayBufferView, length: number, position: number | bigint | null, skew: number, cb: IoCallback): void {
+  const policy = bouncePolicy;
+  const c = policy.classOf(buf, skew);
+  const how = policy.choose(c);
+  const t0 = policy.now();
+  const timed: IoCallback = (err, n) => {
+    policy.finish(c, how, err === null && n === length ? n : -1, policy.now() - t0);
+    cb(err, n);
+  };
+  if ((how & VIA_SLOT) !== 0) {
+    if (bounceRead(fd, buf, length, position, skew, timed)) return;
+    // The pool at its cap: the read goes directly, and teaches nothing.
+    directRead(fd, buf, length, position, (err, n) => {
+      policy.finish(c, how, -1, 0);
+      cb(err, n);
+    });
+    return;
+  }
+  directRead(fd, buf, length, position, timed);
+}
+
 /** The default backend: Node's fs on libuv's thread pool. */
 export const nodeBackend: FsBackend = {
   read(fd, buf, length, position, cb) {
     if (length === 0) return this.readv(fd, [EMPTY], typeof position === 'bigint' ? Number(position) : position, cb);
-    if (length >= bounce.minBytes && bounceRead(fd, buf, length, position, cb)) return;
-    try {
-      fs.read(fd, buf as NodeJS.ArrayBufferView, 0, length, position, cb);
-    } catch (err) {
-      fail(cb, err);
+    // A buffer shorter than the read (detached, say) goes directly, so that it fails as a direct read does.
+    if (length >= bounce.minBytes && bounce.mode !== 'off' && buf.byteLength >= length) {
+      const skew = pageSkew(position);
+      // Our memory: its address modulo 4096 is known, so no need to measure.
+      if (isOurs(buf)) {
+        if (!copiesFast(buf, skew) && bounceRead(fd, buf, length, position, skew, cb)) return;
+      } else if (bounce.mode === 'always') {
+        if (bounceRead(fd, buf, length, position, skew, cb)) return;
+      } else return adaptiveRead(fd, buf, length, position, skew, cb);
     }
+    directRead(fd, buf, length, position, cb);
   },
   readv(fd, bufs, position, cb) {
+    // One buffer is a read (nng_aio's one-segment iov): bounced like one.
+    const only = bufs.length === 1 ? (bufs[0] as ArrayBufferView) : null;
+    if (only !== null && only.byteLength >= bounce.minBytes && bounce.mode !== 'off') return this.read(fd, only, only.byteLength, position, cb);
     if (bufs.length > IOV_MAX) return readvChunked(fd, bufs, position, cb);
     try {
       fs.readv(fd, (bufs.length === 0 ? [EMPTY] : bufs) as NodeJS.ArrayBufferView[], position, cb);

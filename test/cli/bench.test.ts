@@ -29,6 +29,7 @@ const ROWS = [
   'randwrite 4k qd256',
   'seqread 4k qd16',
   'seqread 1m qd4',
+  'seqread 1m qd4 mapped',
   'write 4k qd16 fsync/64',
 ];
 
@@ -37,8 +38,9 @@ describe('bench/run.ts --tiny', () => {
     const run = await runScript('bench/run.ts', ['--tiny', '--json'], 40000);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    const result = JSON.parse(run.stdout) as { meta: { passes: number }; lines: Line[] };
+    const result = JSON.parse(run.stdout) as { meta: { passes: number; bounce: string }; lines: Line[] };
     expect(result.meta.passes).toBe(1);
+    expect(result.meta.bounce).toBe('adaptive');
     expect(result.lines.map((l) => `${l.row}/${l.api}`)).toEqual(ROWS.flatMap((r) => APIS.map((a) => `${r}/${a}`)));
     for (const l of result.lines) {
       expect(l.errors).toBe(0);
@@ -56,5 +58,11 @@ describe('bench/run.ts --tiny', () => {
     const run = await runScript('bench/run.ts', ['--passes', '0']);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/--passes: must be a whole number from 1 to 99/);
+  });
+
+  test('refuses an unknown --bounce mode with exit status 2, naming the flag and the modes', async () => {
+    const run = await runScript('bench/run.ts', ['--bounce', 'sometimes']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--bounce: must be adaptive, always or off \(got "sometimes"\)/);
   });
 });

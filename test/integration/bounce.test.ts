@@ -1,6 +1,6 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import { bouncePool, DEFAULT_BOUNCE_MIN_BYTES, SUGGESTED_BOUNCE_MIN_BYTES, type Slot } from '../../src/engine/aligned';
+import { bouncePool, DEFAULT_BOUNCE_MIN_BYTES, DEFAULT_BOUNCE_MODE, SUGGESTED_BOUNCE_MIN_BYTES, type Slot } from '../../src/engine/aligned';
 import { bouncedReads, nodeBackend } from '../../src/engine/dispatch';
 import { AioControlBlock, aio_error, aio_read, aio_return, allocAligned, allocControlBlocks, configureBounce, isAligned } from '../../src/index';
 import { settle } from '../helpers/aio';
@@ -8,9 +8,10 @@ import { cleanup, fifo, tmpFile } from '../helpers/files';
 import { mustCall } from '../helpers/mustcall';
 
 afterAll(cleanup);
-// Bouncing is off by default; these tests turn it on at the suggested threshold.
-beforeEach(() => configureBounce({ minBytes: SUGGESTED_BOUNCE_MIN_BYTES }));
-afterEach(() => configureBounce({ minBytes: DEFAULT_BOUNCE_MIN_BYTES }));
+// These tests bounce every read from the suggested threshold on (mode 'always'); the
+// adaptive mode (the default) has its own file, test/integration/bounce-adaptive.test.ts.
+beforeEach(() => configureBounce({ mode: 'always', minBytes: SUGGESTED_BOUNCE_MIN_BYTES }));
+afterEach(() => configureBounce({ mode: DEFAULT_BOUNCE_MODE, minBytes: DEFAULT_BOUNCE_MIN_BYTES }));
 
 const MiB = 1 << 20;
 
@@ -153,10 +154,9 @@ describe('bounce reads (nodeBackend.read)', () => {
   });
 });
 
-describe('bouncing off (the default)', () => {
+describe("mode 'off'", () => {
   test('a 1 MiB read into an ordinary Buffer goes straight into it', async () => {
-    configureBounce({ minBytes: DEFAULT_BOUNCE_MIN_BYTES });
-    expect(configureBounce().minBytes).toBe(Infinity);
+    expect(configureBounce({ mode: 'off' }).mode).toBe('off');
     const content = crypto.randomBytes(MiB);
     const { fd } = tmpFile(content);
     const buf = Buffer.alloc(MiB + 1).subarray(1);
@@ -206,9 +206,16 @@ describe('bounce reads through the engine', () => {
 describe('configureBounce', () => {
   test('reports the settings, keeps omitted fields and changes given ones', () => {
     const now = configureBounce();
-    expect(now.minBytes).toBe(SUGGESTED_BOUNCE_MIN_BYTES);
-    expect(configureBounce({ minBytes: 4096 })).toEqual({ minBytes: 4096, poolBytes: now.poolBytes });
-    expect(configureBounce({ poolBytes: now.poolBytes })).toEqual({ minBytes: 4096, poolBytes: now.poolBytes });
+    expect(now).toEqual({ mode: 'always', minBytes: SUGGESTED_BOUNCE_MIN_BYTES, poolBytes: now.poolBytes });
+    expect(configureBounce({ minBytes: 4096 })).toEqual({ mode: 'always', minBytes: 4096, poolBytes: now.poolBytes });
+    expect(configureBounce({ poolBytes: now.poolBytes })).toEqual({ mode: 'always', minBytes: 4096, poolBytes: now.poolBytes });
+    expect(configureBounce({ mode: 'adaptive' })).toEqual({ mode: 'adaptive', minBytes: 4096, poolBytes: now.poolBytes });
+    expect(configureBounce({ mode: 'off', minBytes: 1 })).toEqual({ mode: 'off', minBytes: 1, poolBytes: now.poolBytes });
+  });
+
+  test('defaults: adaptive from 256 KiB', () => {
+    expect(DEFAULT_BOUNCE_MODE).toBe('adaptive');
+    expect(DEFAULT_BOUNCE_MIN_BYTES).toBe(256 * 1024);
   });
 
   test.each([
@@ -217,6 +224,9 @@ describe('configureBounce', () => {
     [{ minBytes: '1' }, TypeError, 'The "options.minBytes" property must be of type number'],
     [{ poolBytes: -1 }, RangeError, 'The value of "options.poolBytes" is out of range. It must be an integer >= 0. Received -1'],
     [{ poolBytes: Infinity }, RangeError, '"options.poolBytes"'],
+    [{ mode: 'sometimes' }, RangeError, `The value of "options.mode" is out of range. It must be one of 'adaptive', 'always', 'off'. Received type string ('sometimes')`],
+    [{ mode: 1 }, TypeError, 'The "options.mode" property must be of type string. Received type number (1)'],
+    [{ mode: 'off', minBytes: 0 }, RangeError, '"options.minBytes"'],
     [null, TypeError, 'The "options" argument must be of type object'],
   ])('refuses %p and changes nothing', (options, type, message) => {
     const before = configureBounce();

@@ -1,17 +1,19 @@
-import { AlignedPool, CHUNK_BYTES, MAX_SLOT, MIN_SLOT, PAGE_SIZE, copiesFast, isAligned } from '../../../src/engine/aligned';
+import { AlignedPool, CHUNK_BYTES, MAX_SLOT, MIN_SLOT, PAGE_SIZE, SLOT_PAD, copiesFast, isAligned } from '../../../src/engine/aligned';
 import { allocAligned } from '../../../src/aligned';
 import { AioControlBlock, LIO_READ, allocControlBlocks } from '../../../src/index';
 
 describe('AlignedPool', () => {
-  test('lends slots that start a page, in power-of-two classes from 64 KiB', () => {
+  test('lends slots that start a page, in classes of a power of two from 64 KiB plus a page', () => {
     const pool = new AlignedPool();
+    expect(SLOT_PAD).toBe(PAGE_SIZE);
     const cases: Array<[number, number]> = [
-      [1, MIN_SLOT],
-      [MIN_SLOT, MIN_SLOT],
-      [MIN_SLOT + 1, 2 * MIN_SLOT],
-      [1 << 20, 1 << 20],
-      [(1 << 20) + 4096, 2 << 20],
-      [MAX_SLOT, MAX_SLOT],
+      [1, MIN_SLOT + SLOT_PAD],
+      [MIN_SLOT + SLOT_PAD, MIN_SLOT + SLOT_PAD],
+      [MIN_SLOT + SLOT_PAD + 1, 2 * MIN_SLOT + SLOT_PAD],
+      [1 << 20, (1 << 20) + SLOT_PAD],
+      [(1 << 20) + 4096, (1 << 20) + SLOT_PAD],
+      [(1 << 20) + 4097, (2 << 20) + SLOT_PAD],
+      [MAX_SLOT + SLOT_PAD, MAX_SLOT + SLOT_PAD],
     ];
     for (const [want, size] of cases) {
       const slot = pool.acquire(want);
@@ -25,7 +27,7 @@ describe('AlignedPool', () => {
   });
 
   test('answers null above the largest class', () => {
-    expect(new AlignedPool().acquire(MAX_SLOT + 1)).toBeNull();
+    expect(new AlignedPool().acquire(MAX_SLOT + SLOT_PAD + 1)).toBeNull();
   });
 
   test('slots lent at the same time never overlap', () => {
@@ -59,10 +61,14 @@ describe('AlignedPool', () => {
   test('answers null once it would grow beyond its cap, and lends again after a release', () => {
     const pool = new AlignedPool(CHUNK_BYTES);
     const held = [];
-    for (let i = 0; i < CHUNK_BYTES / MAX_SLOT; i++) held.push(pool.acquire(MAX_SLOT));
+    for (let i = 0; i < Math.floor(CHUNK_BYTES / (MAX_SLOT + SLOT_PAD)); i++) held.push(pool.acquire(MAX_SLOT));
     expect(held.every((s) => s !== null)).toBe(true);
     expect(pool.reserved).toBe(CHUNK_BYTES);
     expect(pool.acquire(MAX_SLOT)).toBeNull();
+    // The chunk's tail still holds small slots; then nothing.
+    const small = [];
+    for (let s = pool.acquire(MIN_SLOT); s !== null; s = pool.acquire(MIN_SLOT)) small.push(s);
+    expect(small.length).toBe(Math.floor((CHUNK_BYTES - held.length * (MAX_SLOT + SLOT_PAD)) / (MIN_SLOT + SLOT_PAD)));
     expect(pool.acquire(MIN_SLOT)).toBeNull();
     pool.release(held.pop() as NonNullable<(typeof held)[0]>);
     expect(pool.acquire(MAX_SLOT)).not.toBeNull();
@@ -72,12 +78,13 @@ describe('AlignedPool', () => {
   test('at the cap, a class with no free slot gets a free slot of a larger class', () => {
     const pool = new AlignedPool(CHUNK_BYTES);
     const big = [];
-    for (let i = 0; i < CHUNK_BYTES / MAX_SLOT; i++) big.push(pool.acquire(MAX_SLOT));
+    for (let i = 0; i < Math.floor(CHUNK_BYTES / (MAX_SLOT + SLOT_PAD)); i++) big.push(pool.acquire(MAX_SLOT));
+    while (pool.acquire(MIN_SLOT) !== null); // the chunk's tail
     const one = big.pop() as NonNullable<(typeof big)[0]>;
     pool.release(one);
     const small = pool.acquire(MIN_SLOT);
     expect(small).toBe(one);
-    expect(small?.size).toBe(MAX_SLOT);
+    expect(small?.size).toBe(MAX_SLOT + SLOT_PAD);
     expect(pool.acquire(MIN_SLOT)).toBeNull();
   });
 
