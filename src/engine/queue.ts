@@ -43,7 +43,8 @@
  *   an event-loop turn until that turn's check phase (one setImmediate), and while
  *   deferred notifications run (until the microtasks they queued have run: code that
  *   awaited a Promise they settled), freed slots and new requests on regular files wait
- *   ("held"); then everything ready goes out in one burst. Resubmissions made by
+ *   ("held"); then everything ready goes out in one burst (one per turn: when
+ *   notifications are due in the check phase, after them). Resubmissions made by
  *   completion callbacks thus reach libuv together, its workers find work queued
  *   instead of being woken once per request, and requests that became adjacent
  *   merge. Holding is invisible to the POSIX and nng semantics: I/O on a regular
@@ -520,6 +521,10 @@ export class Engine {
   readonly #endWindow = (): void => {
     this.#windowScheduled = false;
     this.#window = false;
+    // Notifications are due in this check phase too: one burst after them (and what
+    // they resubmit) instead of one before and one after, each confirming the
+    // descriptor's identity anew (an fstat) since user code runs in between.
+    if (this.#flushScheduled) return;
     this.#pumpUnlessHeld();
   };
 

@@ -66,6 +66,8 @@ export class HeldBackend implements FsBackend {
   }
   readonly #fds = new Map<number, Required<FakeFd>>();
   #nextIno = 1000;
+  /** Calls of {@link fstat} (the engine's descriptor identity checks). */
+  statCalls = 0;
   /** Calls of {@link fdflags} (each is an open, read and close of /proc/self/fdinfo in the real backend). */
   flagReads = 0;
   /** When set, every operation completes on its own after this many ms (0 = next tick). */
@@ -158,6 +160,7 @@ export class HeldBackend implements FsBackend {
     process.nextTick(cb, known ? null : sysError('EBADF', 'close'), 0);
   }
   fstat(fd: number): FdStat {
+    this.statCalls++;
     const f = this.#fds.get(fd);
     if (f === undefined) throw sysError('EBADF', 'fstat');
     return { dev: 1, ino: f.ino, seekable: f.seekable };

@@ -130,6 +130,33 @@ describe('Engine: dispatch held behind completions', () => {
     await drain();
   });
 
+  test('a turn with notifications dispatches once, after them: freed slots and resubmissions in one burst, one identity check', async () => {
+    const seen: Array<{ inFlight: number; queued: number }> = [];
+    const resubmit = (pos: number) => (): void =>
+      eng.defer(() => {
+        read(10, pos);
+        seen.push(state());
+      });
+    for (let i = 0; i < 2; i++) read(10, i * 65536, resubmit(1_000_000 + i * 65536));
+    for (let i = 2; i < 6; i++) read(10, i * 65536);
+    expect(state()).toEqual({ inFlight: 4, queued: 2 });
+    const stats = held.statCalls;
+    held.releaseNext();
+    held.releaseNext();
+    await ticks();
+    await flush(1);
+    // The notifications ran before the two freed slots were refilled.
+    expect(seen).toEqual([
+      { inFlight: 2, queued: 3 },
+      { inFlight: 2, queued: 4 },
+    ]);
+    expect(state()).toEqual({ inFlight: 4, queued: 2 });
+    expect(held.statCalls - stats).toBe(1);
+    // Oldest first: the two that were queued before the turn.
+    expect(held.log.slice(-2).map((o) => o.position)).toEqual([4 * 65536, 5 * 65536]);
+    await drain();
+  });
+
   test('deferred notifications hold dispatch until the last of them has run', async () => {
     const seen: Array<{ inFlight: number; queued: number }> = [];
     eng.defer(() => read(10, 0));
