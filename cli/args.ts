@@ -6,7 +6,7 @@
  * A bad flag throws a {@link UsageError} whose message names the flag and the rule
  * it breaks; the entry point prints it and exits with status 2.
  */
-import type { Api, Notify, Rw } from './workload';
+import type { Api, BufferKind, Notify, Rw } from './workload';
 
 /** A command line that cannot be run: the message names the flag and the rule. */
 export class UsageError extends Error {
@@ -41,12 +41,15 @@ export interface BenchOptions {
   batch: number;
   /** In-flight cap (aio_init aio_threads) for the library's apis; 0 = the library default. */
   threads: number;
+  /** Where the slots' buffers come from (every api alike). */
+  buffers: BufferKind;
   help: boolean;
 }
 
 export const RW_VALUES: readonly Rw[] = ['randread', 'randwrite', 'read', 'write'];
 export const API_VALUES: readonly Api[] = ['posix', 'nng', 'promise', 'raw', 'fspromises', 'lio'];
 export const NOTIFY_VALUES: readonly Notify[] = ['suspend', 'thread'];
+export const BUFFER_VALUES: readonly BufferKind[] = ['alloc', 'mapped'];
 
 /** Largest block size: one request must fit in a Buffer and in one read(2). */
 const MAX_BS = 1 << 30;
@@ -159,6 +162,13 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'threads', flag: '--threads', value: 'N', help: 'In-flight cap of the library (aio_init aio_threads). Default: the library default (16 per libuv thread: 64).', parse: integer(1, 1024) },
   { name: 'notify', flag: '--notify', value: 'HOW', help: 'posix api: suspend (aio_suspend on the outstanding list) or thread (SIGEV_THREAD). Default suspend.', parse: oneOf(NOTIFY_VALUES) },
   { name: 'batch', flag: '--batch', value: 'N', help: 'lio api: entries per lio_listio call. Default: a quarter of --iodepth (at least 1).', parse: integer(1, MAX_DEPTH) },
+  {
+    name: 'buffers',
+    flag: '--buffers',
+    value: 'KIND',
+    help: "The slots' buffers, for every api alike: alloc (Buffer.allocUnsafe, as a program writes it; whether malloc maps a large one depends on its history) or mapped (views 16 bytes into a page, where malloc puts a large Buffer it maps: the kernel copies into them at a quarter of its speed). Default alloc.",
+    parse: oneOf(BUFFER_VALUES),
+  },
   { name: 'json', flag: '--json', value: null, help: 'Print the result as one JSON object instead of the text report.' },
   { name: 'trace', flag: '--trace', value: 'FILE', help: 'Write a Chrome trace-event JSON file (open it in https://ui.perfetto.dev): one async slice per request with its queue wait and service time, from the posix-aio:* diagnostics channels.', parse: text },
   { name: 'help', flag: '--help', value: null, help: 'Show this help (also -h).' },
@@ -178,6 +188,7 @@ const DEFAULTS: BenchOptions = {
   notify: 'suspend',
   batch: 0,
   threads: 0,
+  buffers: 'alloc',
   help: false,
 };
 

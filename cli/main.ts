@@ -73,6 +73,7 @@ async function bench(argv: readonly string[]): Promise<number> {
       fsync: opts.fsync,
       file,
       notify: opts.notify,
+      buffers: opts.buffers,
       signal: stop.signal,
     };
     if (opts.batch > 0) cfg.batch = opts.batch;

@@ -60,6 +60,7 @@ describe('parseBenchArgs', () => {
       notify: 'suspend',
       batch: 0,
       threads: 0,
+      buffers: 'alloc',
       help: false,
     });
   });
@@ -70,6 +71,12 @@ describe('parseBenchArgs', () => {
       '--fsync', '16', '--file', '/tmp/x', '--json', '--trace', 't.json', '--threads', '2',
     ]);
     expect(o).toMatchObject({ rw: 'randwrite', bs: 65536, iodepth: 32, size: 8 << 20, runtimeMs: 250, api: 'nng', fsync: 16, file: '/tmp/x', json: true, trace: 't.json', threads: 2 });
+  });
+
+  test('reads --buffers (alloc by default) and refuses other kinds, naming the flag', () => {
+    expect(parseBenchArgs([]).buffers).toBe('alloc');
+    expect(parseBenchArgs(['--buffers', 'mapped']).buffers).toBe('mapped');
+    expect(() => parseBenchArgs(['--buffers', 'aligned'])).toThrow(/--buffers/);
   });
 
   test('reads --notify for posix and --batch for lio', () => {

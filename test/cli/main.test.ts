@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { type Run, runCli } from './helpers';
 
-const FLAGS = ['--rw', '--bs', '--iodepth', '--size', '--runtime', '--api', '--fsync', '--file', '--json', '--trace', '--help', '--threads', '--notify', '--batch'];
+const FLAGS = ['--rw', '--bs', '--iodepth', '--size', '--runtime', '--api', '--fsync', '--file', '--json', '--trace', '--help', '--threads', '--notify', '--batch', '--buffers'];
 const APIS = ['posix', 'lio', 'nng', 'promise', 'raw', 'fspromises'] as const;
 const LIBRARY = new Set<string>(['posix', 'lio', 'nng', 'promise']);
 const TINY = ['--size', '1m', '--runtime', '120ms', '--iodepth', '8', '--json'];
