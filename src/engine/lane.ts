@@ -231,14 +231,17 @@ export class Lane {
   byStart: [Map<number, Request>, Map<number, Request>] | null = null;
   byEnd: [Map<number, Request>, Map<number, Request>] | null = null;
   /**
-   * Whether ready requests are entered in the merge index: turned off after
-   * MERGE_GIVE_UP dispatches in a row found nothing to merge with (random I/O then
-   * stops paying four Map operations per request), on again when a request continues
-   * the previous one (either way), and every MERGE_RETRY requests left out (patterns
-   * that interleave). See Engine's #indexForMerge.
+   * Whether ready requests are left out of the merge index: turned on when fewer than
+   * MERGE_MIN_HITS of MERGE_WINDOW dispatches merged (random I/O then stops paying four
+   * Map operations per request for a merge it rarely gets), off again when a request
+   * continues the previous one (either way), and after MERGE_RETRY requests left out
+   * (patterns that interleave). See Engine's #indexForMerge.
    */
-  mergeMisses = 0;
-  /** Requests not entered in the merge index since it was turned off. */
+  mergeOff = false;
+  /** Dispatches of mergeable requests in the current window, and how many of them merged. */
+  mergeTries = 0;
+  mergeHits = 0;
+  /** Requests left out of the merge index since it was turned off. */
   mergeSkipped = 0;
   /** Byte range of the last positional request offered to the merge index. */
   lastStart = -1;

@@ -35,10 +35,10 @@
  *   alone: bytes are handed out in file order; a request the call did not reach (a
  *   short transfer, or an error) runs alone afterwards in the same slot, also after
  *   an aio_close (it is in the thread pool: the close waits for it). Merged requests
- *   complete in submission order. A descriptor where MERGE_GIVE_UP dispatches in a row
- *   merged nothing stops entering its ready requests in the merge index (random I/O
- *   pays nothing for merging) until a request continues the previous one, or
- *   MERGE_RETRY requests later; merging is an optimisation, never a promise.
+ *   complete in submission order. A descriptor where fewer than MERGE_MIN_HITS of
+ *   MERGE_WINDOW dispatches merged stops entering its ready requests in the merge index
+ *   (random I/O pays nothing for merging) until a request continues the previous one,
+ *   or MERGE_RETRY requests later; merging is an optimisation, never a promise.
  * - Dispatch is batched behind completions. From the first thread-pool completion of
  *   an event-loop turn until that turn's check phase (one setImmediate), and while
  *   deferred notifications run (until the microtasks they queued have run: code that
@@ -489,11 +489,11 @@ export class Engine {
     const continues = start === lane.lastEnd || end === lane.lastStart;
     lane.lastStart = start;
     lane.lastEnd = end;
-    if (lane.mergeMisses >= MERGE_GIVE_UP) {
+    if (lane.mergeOff) {
       // Merging is off on this descriptor: back on when requests come adjacent, or to look again.
       if (!continues && ++lane.mergeSkipped < MERGE_RETRY) return;
-      lane.mergeMisses = 0;
-      lane.mergeSkipped = 0;
+      lane.mergeOff = false;
+      lane.mergeSkipped = lane.mergeTries = lane.mergeHits = 0;
     }
     // A bounded index stays in the CPU's caches: past MERGE_INDEX_MAX ready requests
     // on one descriptor, the others are simply not merged.
@@ -568,11 +568,8 @@ export class Engine {
     }
     this.#calls++;
     const group = req.mergeable && lane.byStart !== null ? this.#gather(req, lane) : null;
-    if (group !== null) {
-      lane.mergeMisses = 0;
-      return this.#dispatchGroup(group, lane);
-    }
-    if (req.mergeable) lane.mergeMisses++;
+    if (req.mergeable) countMerge(lane, group !== null);
+    if (group !== null) return this.#dispatchGroup(group, lane);
     this.#start(req, lane);
     this.#issue(req, lane, this.#callbackFor(req, true));
   }
@@ -861,6 +858,14 @@ function canMerge(req: Request): boolean {
   return !req.gated && !req.whole && req.op <= OP_WRITE && typeof req.pos === 'number' && req.len > 0;
 }
 
+/** Counts a dispatch of a mergeable request on `lane`; at the end of a window, turns merging off there if it rarely paid. */
+function countMerge(lane: Lane, merged: boolean): void {
+  if (merged) lane.mergeHits++;
+  if (++lane.mergeTries < MERGE_WINDOW) return;
+  if (lane.mergeHits < MERGE_MIN_HITS) lane.mergeOff = true;
+  lane.mergeTries = lane.mergeHits = 0;
+}
+
 /** Makes `req` wait for `earlier` (a hazard edge). */
 function waitFor(earlier: Request, req: Request): void {
   req.blockers++;
@@ -875,8 +880,15 @@ function waitFor(earlier: Request, req: Request): void {
  */
 const MERGE_INDEX_MAX = 4096;
 
-/** Dispatches in a row that found nothing to merge with, after which a descriptor's ready requests are no longer indexed for merging. */
-export const MERGE_GIVE_UP = 64;
+/** Dispatches of mergeable requests over which a descriptor's merge rate is judged. */
+export const MERGE_WINDOW = 128;
+
+/**
+ * Merges per window below which a descriptor's ready requests are no longer indexed
+ * for merging: 1 in 16. A merge saves a system call (~1-3 us of the event loop here),
+ * the index costs ~0.2 us per request; below that rate it costs more than it saves.
+ */
+export const MERGE_MIN_HITS = 8;
 
 /** Requests left out of a descriptor's merge index after which it is tried again. */
 export const MERGE_RETRY = 1024;

@@ -7,7 +7,7 @@
  */
 import { constants as osConstants } from 'node:os';
 import type { Lane } from '../../../src/engine/lane';
-import { Engine, MERGE_GIVE_UP, MERGE_RETRY } from '../../../src/engine/queue';
+import { Engine, MERGE_MIN_HITS, MERGE_RETRY, MERGE_WINDOW } from '../../../src/engine/queue';
 import { OP_FSYNC, OP_READ, OP_WRITE, type Op, Request } from '../../../src/engine/request';
 import { HeldBackend } from '../../helpers/held-backend';
 import { flush, mustCall } from '../../helpers/mustcall';
@@ -299,30 +299,33 @@ describe('Engine: the merge index is bounded', () => {
   });
 });
 
-describe('Engine: descriptors where nothing merges stop indexing', () => {
+describe('Engine: descriptors where merging rarely pays stop indexing', () => {
   /** Positions no two of which are adjacent (8 KiB apart, in a scattered order). */
   const scattered = (n: number, base = 0): number[] => Array.from({ length: n }, (_, i) => base + ((i * 7919) % n) * 8192);
 
   /**
-   * Behind a blocker (the only slot), submits MERGE_GIVE_UP + 1 scattered reads on fd
-   * 10 and dispatches all but the last one by one, each finding nothing to merge: the
-   * last one then holds the slot and keeps the lane (and its statistics).
+   * Behind a blocker (the only slot), submits reads on fd 10 that make MERGE_WINDOW + 1
+   * calls, `pairs` of them two adjacent reads, and lets the first MERGE_WINDOW calls be
+   * dispatched (the window is judged); the last call then waits and keeps the lane (and
+   * its statistics). Every done hook is checked to run once by the test's drain.
    */
-  async function giveUp(): Promise<Lane> {
+  async function window(pairs: number): Promise<Lane> {
     submit('blocker', OP_READ, 11, 0, 1);
-    const reqs = scattered(MERGE_GIVE_UP + 1).map((p, i) => submit(`a${i}`, OP_READ, 10, p, 4096));
-    for (let i = 0; i <= MERGE_GIVE_UP; i++) {
+    const positions = scattered(MERGE_WINDOW + 1 - pairs, 1 << 28);
+    for (let i = 0; i < pairs; i++) positions.unshift(i * 65536, i * 65536 + 4096);
+    positions.forEach((p, i) => submit(`a${i}`, OP_READ, 10, p, 4096));
+    for (let i = 0; i < MERGE_WINDOW; i++) {
       held.releaseNext();
       await flush(1);
     }
-    expect(reqs.slice(0, MERGE_GIVE_UP).every((r) => r.error === 0 && r.value === 4096)).toBe(true);
     const lane = eng.laneFor(10) as Lane;
-    expect(lane.mergeMisses).toBe(MERGE_GIVE_UP);
+    expect(lane.mergeTries).toBe(0); // a window was just judged
     return lane;
   }
 
-  test(`after ${MERGE_GIVE_UP} dispatches in a row that merged nothing, new ready requests are not indexed; each still completes once`, async () => {
-    const lane = await giveUp();
+  test(`fewer than ${MERGE_MIN_HITS} merges in ${MERGE_WINDOW} dispatches: new ready requests are not indexed; each still completes once`, async () => {
+    const lane = await window(MERGE_MIN_HITS - 1);
+    expect(lane.mergeOff).toBe(true);
     const indexed = lane.indexedCount(OP_READ); // the last of the run, if not yet dispatched
     for (const [i, p] of scattered(10, 1 << 24).entries()) submit(`b${i}`, OP_READ, 10, p, 4096);
     expect(lane.indexedCount(OP_READ)).toBe(indexed);
@@ -330,12 +333,19 @@ describe('Engine: descriptors where nothing merges stop indexing', () => {
     expect(order.filter((l) => /^b\d/.test(l))).toHaveLength(10);
   });
 
+  test(`${MERGE_MIN_HITS} merges in ${MERGE_WINDOW} dispatches keep merging on`, async () => {
+    const lane = await window(MERGE_MIN_HITS);
+    expect(lane.mergeOff).toBe(false);
+    await drain();
+  });
+
   test('a request that continues the previous one turns merging back on, and the run after it merges', async () => {
-    const lane = await giveUp();
+    const lane = await window(0);
+    expect(lane.mergeOff).toBe(true);
     const base = 1 << 25;
     const indexed = lane.indexedCount(OP_READ);
     const seq = [0, 1, 2, 3].map((i) => submit(`s${i}`, OP_READ, 10, base + i * 4096, 4096));
-    expect(lane.mergeMisses).toBe(0);
+    expect(lane.mergeOff).toBe(false);
     expect(lane.indexedCount(OP_READ) - indexed).toBe(3); // the first of the run came before the run was seen
     const before = eng.counters.merged;
     await drain();
@@ -344,10 +354,10 @@ describe('Engine: descriptors where nothing merges stop indexing', () => {
   });
 
   test(`a descriptor left out of the index is tried again after ${MERGE_RETRY} requests`, async () => {
-    const lane = await giveUp();
+    const lane = await window(0);
     const indexed = lane.indexedCount(OP_READ);
     for (const [i, p] of scattered(MERGE_RETRY, 1 << 26).entries()) submit(`c${i}`, OP_READ, 10, p, 4096);
-    expect(lane.mergeMisses).toBe(0);
+    expect(lane.mergeOff).toBe(false);
     expect(lane.indexedCount(OP_READ) - indexed).toBe(1);
     await drain();
     expect(order.filter((l) => l.startsWith('c'))).toHaveLength(MERGE_RETRY);
