@@ -55,12 +55,12 @@ export interface AiocbFields {
 /** What the C faces accept as a control block: an {@link AioControlBlock} or any object with the aiocb fields. */
 export type Aiocb = AioControlBlock | Partial<AiocbFields>;
 
-/** The key of an AioControlBlock's hidden cell (see the notes at the top). */
-const CELL = Symbol.for('posix-aio.v0.request');
+/** The key of an AioControlBlock's request slot (see the notes at the top): an accessor on the prototype. */
+const SLOT = Symbol.for('posix-aio.v0.request');
 
-/** An object that may lead to its request through {@link CELL}: a Request, null (an AioControlBlock that carried none yet) or undefined (any other object). */
-interface Celled {
-  [CELL]?: unknown;
+/** An object that may lead to its request through {@link SLOT}: a Request, null (an AioControlBlock that carried none yet) or undefined (any other object). */
+interface Slotted {
+  [SLOT]?: unknown;
 }
 
 /**
@@ -99,10 +99,10 @@ export class AioControlBlock implements AiocbFields {
   #request: Request | null = null;
 
   /** @internal the request this block last carried, for both copies of the package (see the notes at the top); undefined through a Proxy. */
-  get [CELL](): Request | null | undefined {
+  get [SLOT](): Request | null | undefined {
     return #request in this ? this.#request : undefined;
   }
-  set [CELL](req: Request) {
+  set [SLOT](req: Request) {
     if (#request in this) this.#request = req;
   }
 
@@ -190,15 +190,15 @@ const registry = shared.registry as WeakMap<object, Request>;
 
 /** The request `cb` last carried, if it was ever accepted. */
 export function requestOf(cb: object): Request | undefined {
-  const slot = (cb as Celled)[CELL];
+  const slot = (cb as Slotted)[SLOT];
   if (slot === null) return undefined;
   return typeof slot === 'object' ? (slot as Request) : registry.get(cb);
 }
 
 /** Records that `cb` now carries `req`. */
 export function attach(cb: object, req: Request): void {
-  const slot = (cb as Celled)[CELL];
-  if (typeof slot === 'object') (cb as Celled)[CELL] = req; // a Request or null: an AioControlBlock
+  const slot = (cb as Slotted)[SLOT];
+  if (typeof slot === 'object') (cb as Slotted)[SLOT] = req; // a Request or null: an AioControlBlock
   else registry.set(cb, req);
 }
 
