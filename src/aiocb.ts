@@ -20,7 +20,7 @@ import { PAGE_SIZE } from './engine/aligned';
 import { IN_FLIGHT, type Request } from './engine/request';
 import { shared } from './shared';
 import { type Notifier, readSigevent } from './sigevent';
-import { readField, readKeys, validateInteger, validateObject } from './validate';
+import { readField, readKeys, unreadableField, validateInteger, validateObject } from './validate';
 
 /**
  * `struct sigevent`: how completion is notified.
@@ -226,7 +226,11 @@ const OFF_MAX = 2n ** 63n - 1n;
 
 /** Reads `cb.aio_fildes` (C int; undefined means -1). Throws for wrong types. */
 export function readFildes(cb: Record<string, unknown>, name: string): number {
-  const fd = readField(cb, 'aio_fildes', name);
+  return checkFildes(readField(cb, 'aio_fildes', name), name);
+}
+
+/** Checks a value read from `aio_fildes` (C int; undefined means -1). Throws for wrong types. */
+function checkFildes(fd: unknown, name: string): number {
   if (fd === undefined) return -1;
   if (typeof fd !== 'number') throw invalidArgType(`${name}.aio_fildes`, 'of type number', fd);
   if (!Number.isInteger(fd) || fd < INT_MIN || fd > INT_MAX) throw outOfRange(`${name}.aio_fildes`, `an integer >= ${INT_MIN} && <= ${INT_MAX}`, fd);
@@ -247,17 +251,34 @@ export function readBlockSigevent(cb: Record<string, unknown>, name: string): No
  * Rules POSIX reports as EINVAL come back in `invalid`.
  */
 export function readRw(cb: unknown, name: string): RwSnapshot {
-  const obj = validateObject(cb, name);
-  const fd = readFildes(obj, name);
+  const obj = validateObject(cb, name) as Partial<Record<keyof AiocbFields, unknown>>;
+  // Named loads, each in its own try (see unreadableField): this runs on every submission.
+  let fdIn: unknown;
+  try {
+    fdIn = obj.aio_fildes;
+  } catch (cause) {
+    throw unreadableField(name, 'aio_fildes', cause);
+  }
+  const fd = checkFildes(fdIn, name);
 
-  const bufIn = readField(obj, 'aio_buf', name);
+  let bufIn: unknown;
+  try {
+    bufIn = obj.aio_buf;
+  } catch (cause) {
+    throw unreadableField(name, 'aio_buf', cause);
+  }
   let buf: ArrayBufferView | null = null;
   if (bufIn !== undefined && bufIn !== null) {
     if (!ArrayBuffer.isView(bufIn)) throw invalidArgType(`${name}.aio_buf`, 'an instance of Buffer, TypedArray, or DataView, or null', bufIn);
     buf = bufIn;
   }
 
-  const lenIn = readField(obj, 'aio_nbytes', name);
+  let lenIn: unknown;
+  try {
+    lenIn = obj.aio_nbytes;
+  } catch (cause) {
+    throw unreadableField(name, 'aio_nbytes', cause);
+  }
   let len = 0;
   if (lenIn !== undefined) {
     if (typeof lenIn !== 'number') throw invalidArgType(`${name}.aio_nbytes`, 'of type number', lenIn);
@@ -270,7 +291,12 @@ export function readRw(cb: unknown, name: string): RwSnapshot {
     throw outOfRange(`${name}.aio_nbytes`, `>= 0 && <= ${buf.byteLength} (the byteLength of ${name}.aio_buf)`, len);
   }
 
-  const posIn = readField(obj, 'aio_offset', name);
+  let posIn: unknown;
+  try {
+    posIn = obj.aio_offset;
+  } catch (cause) {
+    throw unreadableField(name, 'aio_offset', cause);
+  }
   let pos: number | bigint = 0;
   if (typeof posIn === 'number') {
     if (!Number.isSafeInteger(posIn)) throw outOfRange(`${name}.aio_offset`, `a safe integer (>= ${Number.MIN_SAFE_INTEGER} && <= ${Number.MAX_SAFE_INTEGER}) or a bigint`, posIn);
@@ -283,7 +309,12 @@ export function readRw(cb: unknown, name: string): RwSnapshot {
   }
 
   let invalid: string | null = null;
-  const prioIn = readField(obj, 'aio_reqprio', name);
+  let prioIn: unknown;
+  try {
+    prioIn = obj.aio_reqprio;
+  } catch (cause) {
+    throw unreadableField(name, 'aio_reqprio', cause);
+  }
   let prio = 0;
   if (prioIn !== undefined) {
     if (typeof prioIn !== 'number') throw invalidArgType(`${name}.aio_reqprio`, 'of type number', prioIn);
@@ -292,7 +323,13 @@ export function readRw(cb: unknown, name: string): RwSnapshot {
     else prio = prioIn;
   }
 
-  const sig = readBlockSigevent(obj, name);
+  let sigIn: unknown;
+  try {
+    sigIn = obj.aio_sigevent;
+  } catch (cause) {
+    throw unreadableField(name, 'aio_sigevent', cause);
+  }
+  const sig = readSigevent(sigIn, `${name}.aio_sigevent`);
   if (typeof sig === 'string') invalid ??= sig;
   return { fd, pos, buf, len, prio, sig: typeof sig === 'string' ? null : sig, invalid };
 }

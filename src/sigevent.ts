@@ -13,7 +13,7 @@
 import { constants as osConstants } from 'node:os';
 import { SI_ASYNCIO, SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD } from './constants';
 import { invalidArgType, rangeRule } from './errors';
-import { readField } from './validate';
+import { readField, unreadableField } from './validate';
 
 /** The first real-time signal as glibc numbers it (the kernel's 32 and 33 belong to the threads library). */
 export const SIGRTMIN = 34;
@@ -70,7 +70,12 @@ export function readSigevent(sev: unknown, name: string): Notifier | null | stri
   if (sev === undefined || sev === null) return null;
   if (typeof sev !== 'object') throw invalidArgType(name, 'of type object', sev);
   const obj = sev as Record<string, unknown>;
-  const notify = readField(obj, 'sigev_notify', name);
+  let notify: unknown;
+  try {
+    notify = obj['sigev_notify']; // a named load: read on every submission (see unreadableField)
+  } catch (cause) {
+    throw unreadableField(name, 'sigev_notify', cause);
+  }
   if (notify === undefined) return null;
   if (typeof notify !== 'number') throw invalidArgType(`${name}.sigev_notify`, 'of type number', notify);
   if (notify === SIGEV_NONE) return null;

@@ -76,6 +76,16 @@ export function readKeys(obj: object, name: string): string[] {
   }
 }
 
+/**
+ * The error {@link readField} throws when `owner.key` cannot be read: for callers on hot
+ * paths that read a field with a named property load (`obj.aio_buf`) in their own
+ * try/catch, because one shared `obj[key]` with many keys turns into a slow,
+ * megamorphic keyed load.
+ */
+export function unreadableField(owner: string, key: string, cause: unknown): TypeError {
+  return unreadable(`"${owner}.${key}" property`, cause);
+}
+
 function unreadable(label: string, cause: unknown): TypeError {
   const why = typeof (cause as { message?: unknown } | null)?.message === 'string' ? (cause as { message: string }).message : String(cause);
   return Object.assign(new TypeError(`The ${label} could not be read: ${why}`, { cause }), { code: 'ERR_INVALID_ARG_TYPE' });
