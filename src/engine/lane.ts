@@ -243,6 +243,9 @@ export class Lane {
   mergeHits = 0;
   /** Requests left out of the merge index since it was turned off. */
   mergeSkipped = 0;
+  /** Adjacent ready requests submitted in a row while dispatch was held, and the byte after the last (Engine's plug flush, PLUG_FLUSH). */
+  heldRun = 0;
+  heldRunEnd = -1;
   /** Byte range of the last positional request offered to the merge index. */
   lastStart = -1;
   lastEnd = -1;

@@ -44,7 +44,9 @@
  *   deferred notifications run (until the microtasks they queued have run: code that
  *   awaited a Promise they settled), freed slots and new requests on regular files wait
  *   ("held"); then everything ready goes out in one burst (one per turn: when
- *   notifications are due in the check phase, after them). Resubmissions made by
+ *   notifications are due in the check phase, after them). Except a run of PLUG_FLUSH
+ *   adjacent requests submitted on one descriptor during the hold: it goes out at once,
+ *   merged, so that the pool reads it while the rest are being submitted. Resubmissions made by
  *   completion callbacks thus reach libuv together, its workers find work queued
  *   instead of being woken once per request, and requests that became adjacent
  *   merge. Holding is invisible to the POSIX and nng semantics: I/O on a regular
@@ -266,7 +268,22 @@ export class Engine {
     req.mergeable = canMerge(req);
     if (req.gated ? lane.head === req : req.blockers === 0) this.#makeReady(req);
     if (!lane.seekable) this.#release();
+    else if (this.#held() && req.mergeable && req.state === READY && this.#plugFull(req, lane)) this.#pump();
     else this.#pumpUnlessHeld();
+  }
+
+  /**
+   * Counts `req` (ready, mergeable, submitted while dispatch is held) into its lane's
+   * run of adjacent held submissions: true when the run reaches PLUG_FLUSH, which then
+   * goes out at once (and a new run starts).
+   */
+  #plugFull(req: Request, lane: Lane): boolean {
+    const start = req.pos as number;
+    lane.heldRun = start === lane.heldRunEnd ? lane.heldRun + 1 : 1;
+    lane.heldRunEnd = start + req.len;
+    if (lane.heldRun < PLUG_FLUSH) return false;
+    lane.heldRun = 0;
+    return true;
   }
 
   /**
@@ -879,6 +896,16 @@ function waitFor(earlier: Request, req: Request): void {
  * the index).
  */
 const MERGE_INDEX_MAX = 4096;
+
+/**
+ * A run of this many adjacent requests submitted on one descriptor while dispatch is
+ * held goes out at once, as one merged call (the block layer's plug flush): the thread
+ * pool starts on it while the event loop still runs the callbacks that submit the
+ * rest, instead of waking for one call at the end. Measured (posix-aio bench --rw read,
+ * 4 KiB): depth 16 120-143k -> 165-182k IOPS, depth 32 198k -> 221k, depth 8 and 64
+ * unchanged; runs of 4, 6, 10, 12 and 16 gained less or lost.
+ */
+export const PLUG_FLUSH = 8;
 
 /** Dispatches of mergeable requests over which a descriptor's merge rate is judged. */
 export const MERGE_WINDOW = 128;

@@ -6,7 +6,7 @@
  * `pending` and `log`) never end a hold.
  */
 import { constants as osConstants } from 'node:os';
-import { CANCELED, Engine, NOT_CANCELED } from '../../../src/engine/queue';
+import { CANCELED, Engine, NOT_CANCELED, PLUG_FLUSH } from '../../../src/engine/queue';
 import { OP_READ, Request } from '../../../src/engine/request';
 import { HeldBackend } from '../../helpers/held-backend';
 import { flush, mustCall } from '../../helpers/mustcall';
@@ -154,6 +154,37 @@ describe('Engine: dispatch held behind completions', () => {
     expect(held.statCalls - stats).toBe(1);
     // Oldest first: the two that were queued before the turn.
     expect(held.log.slice(-2).map((o) => o.position)).toEqual([4 * 65536, 5 * 65536]);
+    await drain();
+  });
+
+  test(`a run of ${PLUG_FLUSH} adjacent requests submitted during the hold goes out at once, merged; the rest waits for the burst`, async () => {
+    const n = PLUG_FLUSH + 3;
+    const seen: Array<{ inFlight: number; queued: number }> = [];
+    eng.defer(() => {
+      for (let i = 0; i < n; i++) {
+        read(10, i * 4096);
+        seen.push(state());
+      }
+      read(10, 1 << 20); // not adjacent: starts no run of its own
+      seen.push(state());
+    });
+    await flush(1);
+    // Held until the run was full: then one call for all of it.
+    expect(seen[PLUG_FLUSH - 2]).toEqual({ inFlight: 0, queued: PLUG_FLUSH - 1 });
+    expect(seen[PLUG_FLUSH - 1]).toEqual({ inFlight: PLUG_FLUSH, queued: 0 });
+    expect(seen[n]).toEqual({ inFlight: PLUG_FLUSH, queued: 4 });
+    // The burst after the notifications: the three that continue the run merged, the far one alone.
+    expect(state()).toEqual({ inFlight: n + 1, queued: 0 });
+    expect(held.log.map((o) => `${o.op}@${String(o.position)}/${o.length}`)).toEqual([`readv@0/${PLUG_FLUSH * 4096}`, `readv@${PLUG_FLUSH * 4096}/12288`, `read@${1 << 20}/4096`]);
+    await drain();
+  });
+
+  test('random requests submitted during the hold never fill a run: all wait for the burst', async () => {
+    eng.defer(() => {
+      for (let i = 0; i < 2 * PLUG_FLUSH; i++) read(10, ((i * 7919) % 64) * 8192);
+    });
+    await flush(1);
+    expect(state()).toEqual({ inFlight: 4, queued: 2 * PLUG_FLUSH - 4 });
     await drain();
   });
 
