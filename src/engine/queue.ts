@@ -593,7 +593,13 @@ export class Engine {
 
   /** The backend callback of one call for `req`; a second call of it is ignored. */
   #callbackFor(req: Request, release: boolean): IoCallback {
-    return once((err, bytes) => this.#finish(req, err === null ? 0 : errnoOf(err), bytes, release));
+    // One closure, not once() around another: this is allocated for every call.
+    let called = false;
+    return (err, bytes) => {
+      if (called) return;
+      called = true;
+      this.#finish(req, err === null ? 0 : errnoOf(err), bytes, release);
+    };
   }
 
   /** Writes what a short piece of a whole write left, from where it stopped. */
