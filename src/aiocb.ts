@@ -219,6 +219,9 @@ export interface RwSnapshot {
   readonly invalid: string | null;
 }
 
+/** A snapshot {@link readRw} may fill in place. */
+export type MutableRwSnapshot = { -readonly [K in keyof RwSnapshot]: RwSnapshot[K] };
+
 const INT_MIN = -(2 ** 31);
 const INT_MAX = 2 ** 31 - 1;
 const OFF_MIN = -(2n ** 63n);
@@ -248,9 +251,11 @@ export function readBlockSigevent(cb: Record<string, unknown>, name: string): No
  * Throws TypeError/RangeError (ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE) for what C's
  * type system or memory safety would stop: a field of the wrong type, a fractional
  * or negative `aio_nbytes`, `aio_nbytes` beyond the buffer, an offset outside off_t.
- * Rules POSIX reports as EINVAL come back in `invalid`.
+ * Rules POSIX reports as EINVAL come back in `invalid`. With `into`, the snapshot is
+ * written there (once every field has been read and checked) and `into` returned,
+ * instead of a new object.
  */
-export function readRw(cb: unknown, name: string): RwSnapshot {
+export function readRw(cb: unknown, name: string, into?: MutableRwSnapshot): RwSnapshot {
   const obj = validateObject(cb, name) as Partial<Record<keyof AiocbFields, unknown>>;
   // Named loads, each in its own try (see unreadableField): this runs on every submission.
   let fdIn: unknown;
@@ -331,12 +336,21 @@ export function readRw(cb: unknown, name: string): RwSnapshot {
   }
   const sig = readSigevent(sigIn, `${name}.aio_sigevent`);
   if (typeof sig === 'string') invalid ??= sig;
-  return { fd, pos, buf, len, prio, sig: typeof sig === 'string' ? null : sig, invalid };
+  const notifier = typeof sig === 'string' ? null : sig;
+  if (into === undefined) return { fd, pos, buf, len, prio, sig: notifier, invalid };
+  into.fd = fd;
+  into.pos = pos;
+  into.buf = buf;
+  into.len = len;
+  into.prio = prio;
+  into.sig = notifier;
+  into.invalid = invalid;
+  return into;
 }
 
 /** The EINVAL rule for a negative offset on a seekable descriptor, or null when the offset is fine. */
-export function offsetRule(snap: RwSnapshot, name: string, seekable: boolean): string | null {
-  if (!seekable || snap.pos >= 0) return null;
-  return rangeRule(`${name}.aio_offset`, '>= 0 on a seekable descriptor (-1 is not "the current position" here)', snap.pos);
+export function offsetRule(pos: number | bigint, name: string, seekable: boolean): string | null {
+  if (!seekable || pos >= 0) return null;
+  return rangeRule(`${name}.aio_offset`, '>= 0 on a seekable descriptor (-1 is not "the current position" here)', pos);
 }
 

@@ -639,7 +639,12 @@ export class Engine {
 
   /** Hands `req` alone to the backend (a backend that throws is {@link guarded} against). */
   #issue(req: Request, lane: Lane, cb: IoCallback): void {
-    guarded(cb, () => this.#call(req, lane, cb));
+    // guarded() written out: no closure for every call.
+    try {
+      this.#call(req, lane, cb);
+    } catch (err) {
+      process.nextTick(cb, asSystemError(err), 0);
+    }
   }
 
   #call(req: Request, lane: Lane, cb: IoCallback): void {

@@ -136,7 +136,7 @@ export function lio_listio(mode: number, list: ReadonlyArray<Aiocb | null | unde
       new Request(op, snap?.fd ?? -1, snap?.pos ?? 0, snap?.buf ?? null, null, snap?.len ?? 0, snap?.prio ?? 0, posixDone, ownerFor(sigOf, group));
     let rule = e.invalid;
     const lane = snap === null || rule !== null ? null : eng.laneFor(snap.fd);
-    if (rule === null && snap !== null && lane !== null && typeof lane !== 'number') rule = offsetRule(snap, name, lane.seekable);
+    if (rule === null && snap !== null && lane !== null && typeof lane !== 'number') rule = offsetRule(snap.pos, name, lane.seekable);
     const req = make();
     attach(e.block, req);
     group.remaining++;

@@ -2,7 +2,7 @@
  * What the POSIX calls share: the done hook that turns a completion into its
  * notification, the list-I/O group, and the submission of one read or write.
  */
-import { attach, inProgress, offsetRule, readRw } from '../aiocb';
+import { attach, inProgress, type MutableRwSnapshot, offsetRule, readRw } from '../aiocb';
 import { EAGAIN, EINVAL } from '../constants';
 import { fail } from '../errors';
 import type { Lane } from '../engine/lane';
@@ -53,6 +53,9 @@ export function ownerFor(sig: Notifier | null, group: ListGroup | null): PosixOw
   return sig === null && group === null ? SILENT : { sig, group };
 }
 
+/** Where submitRw reads a control block: one object for every submission instead of one each (it is not kept). */
+const SNAP: MutableRwSnapshot = { fd: -1, pos: 0, buf: null, len: 0, prio: 0, sig: null, invalid: null };
+
 /**
  * Submits a read or write described by control block `cb`, as aio_read, aio_write
  * and lio_listio do.
@@ -61,18 +64,21 @@ export function ownerFor(sig: Notifier | null, group: ListGroup | null): PosixOw
  * with EBADF), -1 with errno set otherwise. Throws for wrong JS types.
  */
 export function submitRw(cb: unknown, op: Op, syscall: string, name: string, group: ListGroup | null = null): number {
-  const snap = readRw(cb, name);
+  // Copied out of SNAP at once: user code (a getter, a proxy trap) may call aio_read
+  // again later in this function, and that call fills SNAP anew.
+  const { fd, pos, buf, len, prio, sig, invalid } = readRw(cb, name, SNAP);
+  SNAP.buf = SNAP.sig = null;
   const block = cb as object;
-  if (snap.invalid !== null) return fail(EINVAL, syscall, snap.invalid);
+  if (invalid !== null) return fail(EINVAL, syscall, invalid);
   if (inProgress(block)) return fail(EINVAL, syscall, `"${name}" is still in progress: a control block carries one operation at a time`);
   const eng = engine();
-  const lane: Lane | number = eng.laneFor(snap.fd);
+  const lane: Lane | number = eng.laneFor(fd);
   if (typeof lane !== 'number') {
-    const rule = offsetRule(snap, name, lane.seekable);
+    const rule = offsetRule(pos, name, lane.seekable);
     if (rule !== null) return fail(EINVAL, syscall, rule);
   }
   if (!eng.hasRoom()) return fail(EAGAIN, syscall, `the outstanding-request limit (AIO_MAX = ${eng.maxOutstanding}) is reached; raise it with aio_init({ aio_max })`);
-  const req = new Request(op, snap.fd, snap.pos, snap.buf, null, snap.len, snap.prio, posixDone, ownerFor(snap.sig, group));
+  const req = new Request(op, fd, pos, buf, null, len, prio, posixDone, ownerFor(sig, group));
   attach(block, req);
   if (group !== null) group.remaining++;
   // A descriptor that is not open is reported later, through aio_error (deferred EBADF, as glibc and LTP expect).
