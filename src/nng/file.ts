@@ -76,12 +76,16 @@ function submit(req: Request, fd: number): void {
   else eng.submit(req, lane);
 }
 
-/** Views of the first `iov_len` bytes of each entry. Throws when a buffer was detached. */
+/**
+ * Views of the first `iov_len` bytes of each entry: the entry's own buffer when it is
+ * used whole (no new view per operation), else a new view. Throws when a buffer was
+ * detached (its byteLength is then 0, and a new view of it throws).
+ */
 function views(aio: NngAio): ArrayBufferView[] {
   const out: ArrayBufferView[] = [];
   for (const { iov_buf, iov_len } of iovOf(aio)) {
     if (iov_len > iov_buf.byteLength) throw new RangeError('iov entry longer than its buffer');
-    out.push(new Uint8Array(iov_buf.buffer, iov_buf.byteOffset, iov_len));
+    out.push(iov_len > 0 && iov_len === iov_buf.byteLength ? iov_buf : new Uint8Array(iov_buf.buffer, iov_buf.byteOffset, iov_len));
   }
   return out;
 }
