@@ -29,13 +29,29 @@ import { iovOf, nng_aio_begin, nng_aio_defer, nng_aio_finish, validateAio, type 
 
 const { ECANCELED, EIO } = osConstants.errno;
 
-/** One file operation in progress: its engine request, and why it was canceled. */
+/** One file operation in progress: its handle, its engine request, and why it was canceled. It is the request's owner. */
 interface FileOp {
+  readonly aio: NngAio;
+  /** Whether the operation transfers bytes (read, write) rather than syncs. */
+  readonly isIo: boolean;
   req: Request | null;
   /** The reason our cancel function was called with while `req` was being canceled, or 0. */
   abortErr: number;
   /** A cancel that came while a write piece was in the thread pool: the rest is not written. */
   declined: number;
+}
+
+/** The done hook of every file operation (one function, not a closure per operation). */
+function fileOpDone(req: Request): void {
+  const state = req.owner as FileOp;
+  state.req = null;
+  if (req.error !== 0) {
+    const reason = state.abortErr !== 0 ? state.abortErr : state.declined;
+    const err = req.error === ECANCELED && reason !== 0 ? reason : errnoToNng(req.error);
+    // A write that failed part-way reports what it had written.
+    return nng_aio_finish(state.aio, err, req.partial);
+  }
+  nng_aio_finish(state.aio, 0, state.isIo ? req.value : 0);
 }
 
 function validateFd(fd: unknown): number {
@@ -113,23 +129,12 @@ function fileOp(op: Op, fd: number, offset: number | bigint, aio: NngAio): void 
     // A buffer detached (transferred) since nng_aio_set_iov: nothing to read into or write from.
     return nng_aio_finish(aio, NNG_EINVAL);
   }
-  const state: FileOp = { req: null, abortErr: 0, declined: 0 };
+  const state: FileOp = { aio, isIo, req: null, abortErr: 0, declined: 0 };
   if (!nng_aio_defer(aio, cancelFileOp, state)) return;
-
-  const onDone = (req: Request): void => {
-    state.req = null;
-    if (req.error !== 0) {
-      const reason = state.abortErr !== 0 ? state.abortErr : state.declined;
-      const err = req.error === ECANCELED && reason !== 0 ? reason : errnoToNng(req.error);
-      // A write that failed part-way reports what it had written.
-      return nng_aio_finish(aio, err, req.partial);
-    }
-    nng_aio_finish(aio, 0, isIo ? req.value : 0);
-  };
 
   // A write is "the whole iov or fails": the engine continues a short write in place,
   // so the rest keeps the request's position in the descriptor's order.
-  const req = new Request(op, fd, isIo ? offset : 0, null, bufs, bufs === null ? 0 : total(bufs), 0, onDone, aio);
+  const req = new Request(op, fd, isIo ? offset : 0, null, bufs, bufs === null ? 0 : total(bufs), 0, fileOpDone, state);
   req.face = 'nng';
   req.whole = op === OP_WRITE;
   state.req = req;
