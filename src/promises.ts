@@ -180,11 +180,12 @@ class Pending {
     if (engine().cancel(req) !== CANCELED) this.why = null;
   }
 
-  readonly onTimeout = (): void => {
-    this.timer = null;
-    const req = this.req;
-    if (req !== null) this.cancel(systemError(ETIMEDOUT, OP_NAMES[req.op]));
-  };
+  /** The `timeout` expired (setTimeout's callback, with this as its argument: no closure per request). */
+  static onTimeout(p: Pending): void {
+    p.timer = null;
+    const req = p.req;
+    if (req !== null) p.cancel(systemError(ETIMEDOUT, OP_NAMES[req.op]));
+  }
 }
 
 /**
@@ -278,7 +279,7 @@ function start(job: Job, ctl: Control): Promise<unknown> {
     // Some requests complete inside submit (a position Node cannot address); they need no watch.
     if (req.state === DONE) return;
     if (signal !== null) watch(signal, p);
-    if (ctl.timeout !== undefined) p.timer = setTimeout(p.onTimeout, ctl.timeout);
+    if (ctl.timeout !== undefined) p.timer = setTimeout(Pending.onTimeout, ctl.timeout, p);
   });
 }
 
