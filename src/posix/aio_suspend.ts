@@ -116,60 +116,119 @@ function suspend(list: unknown, nent: unknown, timeout: unknown, signalIn: unkno
   if (!Number.isInteger(nent) || nent < 0 || nent > list.length) {
     return failLater(EINVAL, 'aio_suspend', rangeRule('nent', `an integer >= 0 && <= ${list.length} (the length of list)`, nent));
   }
-  const pending: Request[] = [];
-  for (let i = 0; i < nent; i++) {
-    const cb: unknown = readElement(list, i, 'list');
-    if (cb === null || cb === undefined) continue;
-    if (typeof cb !== 'object') throw invalidArgType(`list[${i}]`, 'an aiocb object or null', cb);
-    const req = requestOf(cb);
-    if (req === undefined) continue;
-    if (!req.pending) return Promise.resolve(0);
-    pending.push(req);
-  }
-  if (pending.length === 0) return Promise.resolve(0);
-  if (signal?.aborted === true) return failLater(EINTR, 'aio_suspend', 'the AbortSignal was aborted');
-  if (ms === 0) return failLater(EAGAIN, 'aio_suspend', 'no listed request completed before the timeout');
-  return new Promise<number>((resolve) => {
-    let timer: NodeJS.Timeout | undefined;
-    let settled = false;
-    const settle = (result: number, error: number, why: string): void => {
-      if (settled) return;
-      settled = true;
-      // Left in the lists of the requests still in progress (no O(n) removal per call):
-      // a finished waiter does nothing when called, and the next registration prunes it.
-      wake.over = true;
-      if (timer !== undefined) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      resolve(result === -1 ? fail(error, 'aio_suspend', why) : 0);
-    };
-    // A completion wakes the caller once the event loop has handled every completion
-    // of its turn (deferred, like notifications): a loop over aio_suspend then finds
-    // them all in one pass instead of paying a scan of its list per completion.
-    let woken = false;
-    const wake = Object.assign(
-      (): void => {
-        if (woken || settled) return;
-        woken = true;
-        engine().defer(() => settle(0, 0, ''), true);
-      },
-      { over: false },
-    );
-    const onAbort = (): void => {
-      if (!woken) settle(-1, EINTR, 'the AbortSignal was aborted');
-    };
-    for (const req of pending) addWaiter(req, wake);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (ms !== null) {
-      const deadline = performance.now() + ms;
-      const arm = (): void => {
-        const left = deadline - performance.now();
-        // A request that completed before the deadline wins, even if its wake-up is still on its way.
-        if (woken) return;
-        if (left <= 0) return settle(-1, EAGAIN, 'no listed request completed before the timeout');
-        // Timers run on a millisecond clock and may fire a fraction early: check, re-arm.
-        timer = setTimeout(arm, Math.min(Math.ceil(left), MAX_TIMER_MS));
-      };
-      arm();
+  // Waiters are registered during the one pass over the list (each element is read
+  // once); if the call returns at once after all, they are marked over, and do nothing.
+  const call = new Suspension(signal);
+  let waiting = false;
+  try {
+    for (let i = 0; i < nent; i++) {
+      const cb: unknown = readElement(list, i, 'list');
+      if (cb === null || cb === undefined) continue;
+      if (typeof cb !== 'object') throw invalidArgType(`list[${i}]`, 'an aiocb object or null', cb);
+      const req = requestOf(cb);
+      if (req === undefined) continue;
+      if (!req.pending) {
+        call.drop();
+        return Promise.resolve(0);
+      }
+      addWaiter(req, call.wake);
+      waiting = true;
     }
-  });
+  } catch (err) {
+    call.drop();
+    throw err;
+  }
+  if (!waiting) return Promise.resolve(0);
+  if (signal?.aborted === true) {
+    call.drop();
+    return failLater(EINTR, 'aio_suspend', 'the AbortSignal was aborted');
+  }
+  if (ms === 0) {
+    call.drop();
+    return failLater(EAGAIN, 'aio_suspend', 'no listed request completed before the timeout');
+  }
+  return call.start(ms);
+}
+
+/**
+ * One aio_suspend call that waits: its waiter (registered on the listed requests), its
+ * Promise, its timer and its abort listener. One object and two closures per call
+ * (three with a signal), and no list of the requests it waits for.
+ */
+class Suspension {
+  /**
+   * The waiter on every listed request. A completion wakes the caller once the event
+   * loop has handled every completion of its turn (deferred, like notifications): a
+   * loop over aio_suspend then finds them all in one pass instead of paying a scan of
+   * its list per completion.
+   */
+  readonly wake: Waiter;
+  readonly #signal: AbortSignal | undefined;
+  #resolve: ((result: number) => void) | null = null;
+  #timer: NodeJS.Timeout | undefined = undefined;
+  #deadline = 0;
+  #settled = false;
+  #woken = false;
+
+  constructor(signal: AbortSignal | undefined) {
+    this.#signal = signal;
+    this.wake = (): void => {
+      if (this.#woken || this.#settled) return;
+      this.#woken = true;
+      engine().defer(this.#onWoken, true);
+    };
+  }
+
+  /** The call returns without waiting: registered waiters do nothing from now on. */
+  drop(): void {
+    this.#settled = true;
+    this.wake.over = true;
+  }
+
+  /** Waits: at most `ms` milliseconds (null: no timeout). */
+  start(ms: number | null): Promise<number> {
+    const promise = new Promise<number>((resolve) => {
+      this.#resolve = resolve;
+    });
+    const signal = this.#signal;
+    if (signal !== undefined) {
+      this.#onAbort = (): void => {
+        if (!this.#woken) this.#settle(-1, EINTR, 'the AbortSignal was aborted');
+      };
+      signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
+    if (ms !== null) {
+      this.#deadline = performance.now() + ms;
+      this.#arm();
+    }
+    return promise;
+  }
+
+  readonly #onWoken = (): void => this.#settle(0, 0, '');
+
+  /** The abort listener, made only for a call with a signal. */
+  #onAbort: (() => void) | null = null;
+
+  #arm(): void {
+    // A request that completed before the deadline wins, even if its wake-up is still on its way.
+    if (this.#woken) return;
+    const left = this.#deadline - performance.now();
+    if (left <= 0) return this.#settle(-1, EAGAIN, 'no listed request completed before the timeout');
+    // Timers run on a millisecond clock and may fire a fraction early: check, re-arm.
+    this.#timer = setTimeout(Suspension.#rearm, Math.min(Math.ceil(left), MAX_TIMER_MS), this);
+  }
+
+  static #rearm(call: Suspension): void {
+    call.#arm();
+  }
+
+  #settle(result: number, error: number, why: string): void {
+    if (this.#settled) return;
+    // Left in the lists of the requests still in progress (no O(n) removal per call):
+    // a finished waiter does nothing when called, and the next registration prunes it.
+    this.drop();
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#onAbort !== null) this.#signal?.removeEventListener('abort', this.#onAbort);
+    (this.#resolve as (result: number) => void)(result === -1 ? fail(error, 'aio_suspend', why) : 0);
+  }
 }
