@@ -44,10 +44,11 @@
  *   deferred notifications run (until the microtasks they queued have run: code that
  *   awaited a Promise they settled), freed slots and new requests on regular files wait
  *   ("held"); then everything ready goes out in one burst (one per turn: when
- *   notifications are due in the check phase, after them). Except a run of PLUG_FLUSH
- *   adjacent requests submitted on one descriptor during the hold: it goes out at once,
- *   merged, so that the pool reads it while the rest are being submitted. Resubmissions made by
- *   completion callbacks thus reach libuv together, its workers find work queued
+ *   notifications are due in the check phase, after them). Except a run of
+ *   PLUG_FLUSH adjacent requests submitted on one descriptor during the hold: it goes
+ *   out at once, merged, so that the pool reads it while the rest are being
+ *   submitted. Resubmissions made by completion callbacks thus reach libuv together,
+ *   its workers find work queued
  *   instead of being woken once per request, and requests that became adjacent
  *   merge. Holding is invisible to the POSIX and nng semantics: I/O on a regular
  *   file never needs the main thread to progress, and every cancel first dispatches
@@ -637,7 +638,7 @@ export class Engine {
     this.#bytesInFlight += req.len;
   }
 
-  /** Hands `req` alone to the backend (a backend that throws is {@link guarded} against). */
+  /** Hands `req` alone to the backend (a backend that throws is guarded against, as in {@link guarded}). */
   #issue(req: Request, lane: Lane, cb: IoCallback): void {
     // guarded() written out: no closure for every call.
     try {
