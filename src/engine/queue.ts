@@ -48,9 +48,8 @@
  *   PLUG_FLUSH adjacent requests submitted on one descriptor during the hold: it goes
  *   out at once, merged, so that the pool reads it while the rest are being
  *   submitted. Resubmissions made by completion callbacks thus reach libuv together,
- *   its workers find work queued
- *   instead of being woken once per request, and requests that became adjacent
- *   merge. Holding is invisible to the POSIX and nng semantics: I/O on a regular
+ *   its workers find work queued instead of being woken once per request, and
+ *   requests that became adjacent merge. Holding is invisible to the POSIX and nng semantics: I/O on a regular
  *   file never needs the main thread to progress, and every cancel first dispatches
  *   what is held, so it finds exactly what it would have found had dispatch been
  *   immediate (aio_close instead cancels what is held on its descriptor: it is queued,
