@@ -355,7 +355,7 @@ export class BouncePolicy {
 
   /** The state of `view`'s class for a read at `position` (made on first use). */
   classOf(view: ArrayBufferView, position: number): BounceClass {
-    const cls = (((view.byteOffset - position) % PAGE_SIZE) + PAGE_SIZE) % PAGE_SIZE;
+    const cls = aliasClass(view, position);
     const key = view.buffer as object;
     let classes = this.#buffers.get(key);
     if (classes === undefined) {
@@ -473,6 +473,14 @@ export function isOurs(view: ArrayBufferView): boolean {
  */
 export function copiesFast(view: ArrayBufferView, position: number): boolean {
   if (!ours.has(view.buffer as ArrayBuffer)) return false;
-  const skew = (((view.byteOffset - position) % PAGE_SIZE) + PAGE_SIZE) % PAGE_SIZE;
+  const skew = aliasClass(view, position);
   return skew === 0 || skew > 64;
+}
+
+/**
+ * `(view.byteOffset - position) mod 4096`: with the address of the view's buffer, it
+ * decides whether the kernel's copy from page cache into the view aliases.
+ */
+function aliasClass(view: ArrayBufferView, position: number): number {
+  return (((view.byteOffset - position) % PAGE_SIZE) + PAGE_SIZE) % PAGE_SIZE;
 }
