@@ -54,7 +54,7 @@ export function readField(obj: Record<string, unknown>, key: string, owner: stri
   try {
     return obj[key];
   } catch (cause) {
-    throw unreadable(`"${owner}.${key}" property`, cause);
+    throw unreadableField(owner, key, cause);
   }
 }
 
