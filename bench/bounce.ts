@@ -23,15 +23,12 @@ import * as path from 'node:path';
 import { configureBounce } from '../src/aligned';
 import { AioControlBlock, SIGEV_THREAD, aio_read, aio_return } from '../src/index';
 import { nodeBackend } from '../src/engine/dispatch';
+import { numberFlag } from './args';
 
 const args = process.argv.slice(2);
-const opt = (name: string, dflt: number): number => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const passes = opt('--passes', 5);
-const ms = opt('--ms', 1000);
-const bs = opt('--bs', 1 << 20);
+const passes = numberFlag('passes', 5);
+const ms = numberFlag('ms', 1000);
+const bs = numberFlag('bs', 1 << 20);
 const posix = args.includes('--posix');
 const DEPTH = 4;
 const SIZE = 256 << 20;

@@ -14,14 +14,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AioControlBlock, aio_init, aio_read, aio_return, SIGEV_THREAD } from '../src/index';
+import { numberFlag } from './args';
 
-const arg = (name: string, dflt: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const DEPTH = arg('depth', 64);
-const MS = arg('ms', 1500);
-const PASSES = arg('passes', 3);
+const DEPTH = numberFlag('depth', 64);
+const MS = numberFlag('ms', 1500);
+const PASSES = numberFlag('passes', 3);
 const FILE_SIZE = 64 << 20;
 const BS = 4096;
 const BLOCKS = FILE_SIZE / BS;

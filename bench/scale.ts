@@ -40,18 +40,15 @@ import type { FdStat, FsBackend, IoCallback } from '../src/engine/dispatch';
 import type { Lane } from '../src/engine/lane';
 import { Engine, engine } from '../src/engine/queue';
 import { OP_READ, OP_WRITE, type Op, Request } from '../src/engine/request';
+import { numberFlag } from './args';
 
-const arg = (name: string, dflt: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const REPS = arg('reps', 1000);
-const PASSES = arg('passes', 3);
-const SMALL = arg('small', 1000);
-const BIG = arg('big', 1_000_000);
-const MEM = arg('mem', 1_000_000);
+const REPS = numberFlag('reps', 1000);
+const PASSES = numberFlag('passes', 3);
+const SMALL = numberFlag('small', 1000);
+const BIG = numberFlag('big', 1_000_000);
+const MEM = numberFlag('mem', 1_000_000);
 /** 0: measure memory without the outstanding write (no hazard lookups at all). */
-const MEM_WRITE = arg('mem-write', 1);
+const MEM_WRITE = numberFlag('mem-write', 1);
 
 const FD = 1000;
 const BS = 4096;
