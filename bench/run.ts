@@ -21,7 +21,8 @@
  * rows) of the same row in the same pass. Fairness: during every run a 1-iteration
  * crypto.pbkdf2 probe measures how long a foreign job waits for a thread-pool thread
  * (median), and perf_hooks.monitorEventLoopDelay the event-loop delay (p99); the
- * depth-64 rows are summarised at the end.
+ * depth-64 rows are summarised at the end, followed by issue 4's targets judged on
+ * this run (bench/targets.ts; `targets` in the JSON).
  *
  * `npm run bench` bundles this file and the library (tsup, into .bench/) and runs the
  * bundle, so that it measures the code users get: under tsx every module boundary and
@@ -48,6 +49,7 @@ import * as path from 'node:path';
 import { formatCount } from '../cli/report';
 import { configureBounce, type BounceMode } from '../src/index';
 import { prepareFile, runJob, type Api, type BufferKind, type JobStats, type Rw } from '../cli/workload';
+import { formatVerdicts, judge, type Verdict } from './targets';
 
 interface RowSpec {
   readonly name: string;
@@ -198,6 +200,8 @@ interface Result {
     fileSize: number;
   };
   lines: Line[];
+  /** Issue 4's targets judged on `lines` (bench/targets.ts). */
+  targets: Verdict[];
   firstError: string | null;
   uring?: Result | { error: string };
 }
@@ -325,6 +329,7 @@ async function measure(o: Options): Promise<Result> {
         fileSize,
       },
       lines,
+      targets: judge(lines),
       firstError,
     };
   } finally {
@@ -370,6 +375,7 @@ function table(r: Result): string {
       out.push(`${api.padEnd(12)}${cells.join('')}`);
     }
   }
+  out.push(...formatVerdicts(r.targets));
   if (r.firstError !== null) out.push('', `first error: ${r.firstError}`);
   return out.join('\n');
 }
