@@ -38,8 +38,10 @@
  * - An abort with nothing in flight has no effect (nng's documented behaviour; its
  *   code overwrites the result). An abort between begin and defer is remembered and
  *   ends the operation at defer with exactly one callback (nanomsg/nng#2208).
- * - A second finish of the same operation is ignored: it never runs a second
- *   callback and never completes a newer operation.
+ * - A second finish of the same operation is ignored, before or after its
+ *   callback ran, as long as no newer operation has begun: it never runs a second
+ *   callback. finish names no operation, so one that comes after the handle began
+ *   a newer operation completes that one; providers must not finish late.
  * - After nng_aio_free (or nng_aio_reap) every call throws, except calls made from
  *   inside the callback of the operation that was in flight when it was freed, and
  *   the provider calls that complete that operation (nng_aio_defer and nng_aio_start,
@@ -1072,7 +1074,8 @@ export function nng_aio_start(aio: NngAio, cancelFn: NngCancelFn | null, arg?: u
  * @returns nothing. The callback runs later, once.
  * @remarks
  * Errors: a TypeError or RangeError for an `err` or `count` that is not a
- * non-negative integer.
+ * non-negative integer; an Error on a freed handle (one freed while this operation
+ * was in flight is fine: its callback is still to run).
  *
  * Notes: clears the cancel function, the deadline and a one-shot absolute expiry.
  * A second finish of the same operation is ignored (nng would queue a second
