@@ -68,9 +68,11 @@ const MESSAGES: ReadonlyMap<number, string> = new Map<number, string>([
 export function nng_strerror(err: number): string {
   const known = MESSAGES.get(err);
   if (known !== undefined) return known;
-  if (Number.isInteger(err) && err > 0) {
-    if ((err & C.NNG_ESYSERR) !== 0 && err < C.NNG_ETRANERR) return strerror(err & ~C.NNG_ESYSERR);
-    if ((err & C.NNG_ETRANERR) !== 0 && err < C.NNG_ETRANERR * 2) return `Transport error #${err & ~C.NNG_ETRANERR}`;
+  if (Number.isInteger(err) && err > 0 && err <= 0x7fffffff) {
+    // nng's order: the system bit first (nni_plat_strerror takes off the flag only
+    // when something is left), then the transport bit.
+    if ((err & C.NNG_ESYSERR) !== 0) return strerror(err > C.NNG_ESYSERR ? err - C.NNG_ESYSERR : err);
+    if ((err & C.NNG_ETRANERR) !== 0) return `Transport error #${err & ~C.NNG_ETRANERR}`;
   }
   let text: string;
   try {

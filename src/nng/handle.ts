@@ -38,11 +38,16 @@
  * - An abort with nothing in flight has no effect (nng's documented behaviour; its
  *   code overwrites the result). An abort between begin and defer is remembered and
  *   ends the operation at defer with exactly one callback (nanomsg/nng#2208).
- * - A second finish of the same operation is ignored: it never runs a second
- *   callback and never completes a newer operation.
+ * - A second finish of the same operation is ignored, before or after its
+ *   callback ran, as long as no newer operation has begun: it never runs a second
+ *   callback. finish names no operation, so one that comes after the handle began
+ *   a newer operation completes that one; providers must not finish late.
  * - After nng_aio_free (or nng_aio_reap) every call throws, except calls made from
- *   inside the callback of the operation that was in flight when it was freed; that
- *   callback still runs exactly once.
+ *   inside the callback of the operation that was in flight when it was freed, and
+ *   the provider calls that complete that operation (nng_aio_defer and nng_aio_start,
+ *   which then return false with NNG_ESTOPPED, nng_aio_set_output, nng_aio_set_msg,
+ *   nng_aio_get_input, nng_aio_get_msg, nng_aio_finish); that callback still runs
+ *   exactly once.
  *
  * @packageDocumentation
  */
@@ -172,6 +177,18 @@ export class NngAio {
     }
   }
 
+  /**
+   * @internal the provider's check: besides a live handle, it accepts one freed while
+   * an operation is in flight, so that the provider can still register (and be
+   * refused with NNG_ESTOPPED), set outputs and finish it: its callback must run.
+   */
+  checkProvider(name: string): void {
+    if (!(#free in this)) throw invalidArgType('aio', 'a handle made by nng_aio_alloc', this);
+    if (this.#free === FREED || (this.#free === FREEING && this.#op === IDLE && !this.#inCallback)) {
+      throw new Error(`${name}: the nng_aio handle has been freed`);
+    }
+  }
+
   #checkStart(name: string): void {
     this.check(name);
     if (this.#free !== LIVE) throw new Error(`${name}: the nng_aio handle has been freed`);
@@ -289,11 +306,12 @@ export class NngAio {
   free(name: string): void {
     this.check(name);
     if (this.#free !== LIVE) throw new Error(`${name}: the nng_aio handle has already been freed`);
-    this.stop();
-    if (!this.busy || (this.#inCallback && this.#op === IDLE)) {
-      this.#free = FREED;
-    } else {
-      this.#free = FREEING;
+    // Freed first: a cancel function that throws (surfacing here) cannot leave the handle live.
+    this.#free = FREEING;
+    try {
+      this.stop();
+    } finally {
+      if (!this.busy || (this.#inCallback && this.#op === IDLE)) this.#free = FREED;
     }
   }
 
@@ -333,7 +351,7 @@ export class NngAio {
    * the deadline. From IDLE this begins the operation too.
    */
   register(name: string, cancelFn: NngCancelFn | null, arg: unknown, isStart: boolean): boolean {
-    this.check(name);
+    this.checkProvider(name);
     if (this.#op === IDLE) {
       if (!this.begin(name)) return false;
     } else if (isStart && this.#op !== BEGUN) {
@@ -511,6 +529,17 @@ export function validateAio(aio: unknown, name: string): NngAio {
   return aio;
 }
 
+/**
+ * @internal as {@link validateAio}, for the calls a provider makes to complete an
+ * operation (register, outputs, inputs, msg): they still work on a handle freed
+ * while that operation is in flight, whose callback must run exactly once.
+ */
+function validateProviderAio(aio: unknown, name: string): NngAio {
+  asHandle(aio);
+  aio.checkProvider(name);
+  return aio;
+}
+
 function validateSlot(i: unknown): boolean {
   return typeof i === 'number' && Number.isInteger(i) && i >= 0 && i < NNG_AIO_SLOTS;
 }
@@ -573,9 +602,12 @@ export function nng_aio_alloc(callb?: NngAioCallback | null, arg?: unknown): Nng
  *
  * Notes: an operation in flight is asked to end with NNG_ESTOPPED (nng 2.x; 1.x
  * passes NNG_ECLOSED) and its callback still runs exactly once; nng blocks until
- * then, this returns at once. Inside that callback the handle can still be read
- * (result, count, outputs, msg), but nothing can be started. Every other later
- * call throws an Error saying the handle has been freed. Calling it from the
+ * then, this returns at once. Its provider can still complete it: nng_aio_defer or
+ * nng_aio_start after nng_aio_begin return false (the callback gets NNG_ESTOPPED),
+ * and nng_aio_set_output, nng_aio_set_msg, nng_aio_get_input, nng_aio_get_msg and
+ * nng_aio_finish work until it has finished. Inside that callback the handle can
+ * still be read (result, count, outputs, msg), but nothing can be started. Every
+ * other later call throws an Error saying the handle has been freed. Calling it from the
  * handle's own callback is safe here (nng deadlocks; use {@link nng_aio_reap} to
  * stay portable).
  * @example
@@ -766,21 +798,24 @@ export function nng_aio_set_timeout(aio: NngAio, ms: number): void {
  * @param when - milliseconds on nng_clock.
  * @returns nothing.
  * @remarks
- * Errors: throws on a freed handle; a RangeError when `when` is not a finite number
- * >= 0.
+ * Errors: throws on a freed handle; a TypeError when `when` is not a number, a
+ * RangeError when it is not finite.
  *
  * Notes: it applies to one operation only; when that operation finishes the handle
- * goes back to its relative timeout (nng). A deadline at or before the current time
- * when the operation is registered fails it at once with NNG_ETIMEDOUT through the
- * callback, without calling the cancel function (nng 2.x; 1.x arms it and expires it
- * through the cancel function). nng_sleep_aio ignores it.
+ * goes back to its relative timeout (nng). Any time before now, negative ones
+ * included (`nng_clock() - 1000` early in the process), is a deadline already
+ * passed (nng's `nng_time` is unsigned, but its clock is never that small). A
+ * deadline at or before the current time when the operation is registered fails it
+ * at once with NNG_ETIMEDOUT through the callback, without calling the cancel
+ * function (nng 2.x; 1.x arms it and expires it through the cancel function).
+ * nng_sleep_aio ignores it.
  * @example
  * nng_aio_set_expire(aio, nng_clock() + 40);
  */
 export function nng_aio_set_expire(aio: NngAio, when: number): void {
   validateAio(aio, 'nng_aio_set_expire');
   if (typeof when !== 'number') throw invalidArgType('when', 'of type number', when);
-  if (!Number.isFinite(when) || when < 0) throw outOfRange('when', 'a finite number >= 0', when);
+  if (!Number.isFinite(when)) throw outOfRange('when', 'a finite number', when);
   aio.setExpire(when);
 }
 
@@ -807,12 +842,13 @@ export function nng_aio_set_input(aio: NngAio, index: number, value: unknown): n
  *
  * @returns the value, or null for an empty slot or an index outside 0..3.
  * @remarks
- * Errors: throws on a freed handle.
+ * Errors: throws on a freed handle, except for the provider of an operation that was
+ * in flight when it was freed (see {@link nng_aio_free}).
  * @example
  * const text = nng_aio_get_input(aio, 0);
  */
 export function nng_aio_get_input(aio: NngAio, index: number): unknown {
-  validateAio(aio, 'nng_aio_get_input');
+  validateProviderAio(aio, 'nng_aio_get_input');
   return validateSlot(index) ? aio.getInput(index) : null;
 }
 
@@ -822,14 +858,15 @@ export function nng_aio_get_input(aio: NngAio, index: number): unknown {
  *
  * @returns 0, or NNG_EINVAL when `index` is not an integer in 0..3.
  * @remarks
- * Errors: throws on a freed handle.
+ * Errors: throws on a freed handle, except for the provider of an operation that was
+ * in flight when it was freed (see {@link nng_aio_free}).
  *
  * Notes: every output is cleared to null when an operation begins.
  * @example
  * nng_aio_set_output(aio, 0, reply);
  */
 export function nng_aio_set_output(aio: NngAio, index: number, value: unknown): number {
-  validateAio(aio, 'nng_aio_set_output');
+  validateProviderAio(aio, 'nng_aio_set_output');
   if (!validateSlot(index)) return NNG_EINVAL;
   aio.setOutput(index, value);
   return 0;
@@ -902,14 +939,15 @@ export function nng_aio_set_iov(aio: NngAio, niov: number, iov: readonly NngIov[
  *
  * @returns nothing.
  * @remarks
- * Errors: throws on a freed handle.
+ * Errors: throws on a freed handle, except for the provider of an operation that was
+ * in flight when it was freed (see {@link nng_aio_free}).
  *
  * Notes: a plain slot that no operation clears.
  * @example
  * nng_aio_set_msg(aio, Buffer.from('hello'));
  */
 export function nng_aio_set_msg(aio: NngAio, msg: unknown): void {
-  validateAio(aio, 'nng_aio_set_msg').setMsg(msg);
+  validateProviderAio(aio, 'nng_aio_set_msg').setMsg(msg);
 }
 
 /**
@@ -917,12 +955,13 @@ export function nng_aio_set_msg(aio: NngAio, msg: unknown): void {
  *
  * @returns the value last stored, or null.
  * @remarks
- * Errors: throws on a freed handle.
+ * Errors: throws on a freed handle, except for the provider of an operation that was
+ * in flight when it was freed (see {@link nng_aio_free}).
  * @example
  * const msg = nng_aio_get_msg(aio);
  */
 export function nng_aio_get_msg(aio: NngAio): unknown {
-  return validateAio(aio, 'nng_aio_get_msg').getMsg();
+  return validateProviderAio(aio, 'nng_aio_get_msg').getMsg();
 }
 
 // ---------------------------------------------------------------------------
@@ -964,7 +1003,8 @@ export function nng_aio_begin(aio: NngAio): boolean {
  * passed): the callback has been queued with NNG_ESTOPPED, the abort code or
  * NNG_ETIMEDOUT, and the provider must do nothing more, not even finish.
  * @remarks
- * Errors: throws on a freed handle.
+ * Errors: throws on a freed handle, except for the provider of an operation that was
+ * in flight when it was freed (see {@link nng_aio_free}).
  *
  * Notes: nng 1.x's public defer returns void and loses this status (a hang risk);
  * this one reports it as nng 2.x's start does. Without a prior nng_aio_begin it
@@ -975,7 +1015,7 @@ export function nng_aio_begin(aio: NngAio): boolean {
  * if (!nng_aio_defer(aio, (a, arg, err) => nng_aio_finish(a, err), null)) return;
  */
 export function nng_aio_defer(aio: NngAio, cancelFn: NngCancelFn | null, arg?: unknown): boolean {
-  return validateAio(aio, 'nng_aio_defer').register('nng_aio_defer', validateCancelFn(cancelFn), arg, false);
+  return validateProviderAio(aio, 'nng_aio_defer').register('nng_aio_defer', validateCancelFn(cancelFn), arg, false);
 }
 
 /**
@@ -1009,7 +1049,8 @@ export function nng_aio_reset(aio: NngAio): void {
  * result, and the provider must do nothing more.
  * @remarks
  * Errors: throws an Error when another operation is in flight (one at a time;
- * starting from the callback is fine) or the handle has been freed.
+ * starting from the callback is fine) or the handle has been freed (after
+ * nng_aio_begin on a handle freed since, it returns false: NNG_ESTOPPED).
  *
  * Notes: resets the handle first, as nng 2.x's public start does. After
  * nng_aio_begin it acts as nng_aio_defer for the begun operation (and honours an
@@ -1019,7 +1060,7 @@ export function nng_aio_reset(aio: NngAio): void {
  * if (!nng_aio_start(aio, cancel, state)) return;
  */
 export function nng_aio_start(aio: NngAio, cancelFn: NngCancelFn | null, arg?: unknown): boolean {
-  validateAio(aio, 'nng_aio_start');
+  validateProviderAio(aio, 'nng_aio_start');
   const fn = validateCancelFn(cancelFn);
   return aio.register('nng_aio_start', fn, arg, true);
 }
@@ -1033,7 +1074,8 @@ export function nng_aio_start(aio: NngAio, cancelFn: NngCancelFn | null, arg?: u
  * @returns nothing. The callback runs later, once.
  * @remarks
  * Errors: a TypeError or RangeError for an `err` or `count` that is not a
- * non-negative integer.
+ * non-negative integer; an Error on a freed handle (one freed while this operation
+ * was in flight is fine: its callback is still to run).
  *
  * Notes: clears the cancel function, the deadline and a one-shot absolute expiry.
  * A second finish of the same operation is ignored (nng would queue a second

@@ -7,19 +7,21 @@
 import { invalidArgType, outOfRange } from '../errors';
 import { validateAio, type NngAio } from './handle';
 
-const clockOrigin = performance.now();
-
-/** @internal nng_clock's time with its fraction (for arming timers). */
+/**
+ * @internal nng_clock's time with its fraction (for arming timers). Its origin is
+ * the process's (performance.timeOrigin), not this module's load, so that both
+ * copies of the package (ESM and CommonJS) read the same clock.
+ */
 export function clockNow(): number {
-  return performance.now() - clockOrigin;
+  return performance.now();
 }
 
 /**
  * nng_clock: the current time in milliseconds, on the monotonic clock that
  * deadlines and nng_aio_set_expire use.
  *
- * @returns an integer count of milliseconds from an arbitrary origin fixed when the
- * package loads; it never goes backwards.
+ * @returns an integer count of milliseconds from an arbitrary origin (the start of
+ * the process); it never goes backwards.
  * @remarks
  * Errors: none.
  *

@@ -5,6 +5,7 @@
 import {
   EACCES, EAGAIN, EBADF, ECANCELED, EDQUOT, EEXIST, EFBIG, EINTR, EINVAL, EIO, EISDIR, EMFILE, ENAMETOOLONG,
   ENFILE, ENOBUFS, ENOENT, ENOMEM, ENOSPC, ENOSYS, ENOTCONN, ENOTSUP, EPERM, EPIPE, EPROTO, ETIMEDOUT, EWOULDBLOCK,
+  EAFNOSUPPORT, ENOPROTOOPT, EPROTONOSUPPORT, ENOTSOCK, ETIME,
   ECONNREFUSED, ECONNRESET, ECONNABORTED, EADDRINUSE, EADDRNOTAVAIL, EHOSTUNREACH, ENETUNREACH, EBUSY, EISCONN,
   NNG_DURATION_DEFAULT, NNG_DURATION_INFINITE, NNG_DURATION_ZERO,
   NNG_EADDRINUSE, NNG_EADDRINVAL, NNG_EAGAIN, NNG_EAMBIGUOUS, NNG_EBADTYPE, NNG_EBUSY, NNG_ECANCELED, NNG_ECLOSED,
@@ -63,6 +64,12 @@ describe('nng_strerror', () => {
     expect(nng_strerror(NNG_ETRANERR + 5)).toBe('Transport error #5');
   });
 
+  test('the system bit is checked first and taken off only when an errno is left (nng_strerror, nni_plat_strerror)', () => {
+    expect(nng_strerror(NNG_ESYSERR | NNG_ETRANERR | 5)).toBe(strerror(NNG_ETRANERR | 5));
+    expect(nng_strerror(NNG_ESYSERR)).toBe(strerror(NNG_ESYSERR));
+    expect(nng_strerror(NNG_ESYSERR)).not.toBe(strerror(0));
+  });
+
   test('an unknown code gives "Unknown error #n"', () => {
     expect(nng_strerror(12345)).toBe('Unknown error #12345');
     expect(nng_strerror(-3)).toBe('Unknown error #-3');
@@ -94,6 +101,9 @@ describe('errnoToNng', () => {
     ['ECONNRESET', ECONNRESET, NNG_ECONNRESET], ['ECONNABORTED', ECONNABORTED, NNG_ECONNABORTED],
     ['EADDRINUSE', EADDRINUSE, NNG_EADDRINUSE], ['EADDRNOTAVAIL', EADDRNOTAVAIL, NNG_EADDRINVAL],
     ['EHOSTUNREACH', EHOSTUNREACH, NNG_EUNREACHABLE], ['ENETUNREACH', ENETUNREACH, NNG_EUNREACHABLE],
+    ['EAFNOSUPPORT', EAFNOSUPPORT, NNG_ENOTSUP], ['ENOPROTOOPT', ENOPROTOOPT, NNG_ENOTSUP],
+    ['EPROTONOSUPPORT', EPROTONOSUPPORT, NNG_ENOTSUP], ['ENOTSOCK', ENOTSOCK, NNG_EINVAL],
+    ['ETIME', ETIME, NNG_ETIMEDOUT],
   ])('maps %s to its nng code', (_name, errno, code) => {
     expect(errnoToNng(errno)).toBe(code);
   });

@@ -22,12 +22,20 @@ import {
   type NngAio,
   nng_aio_abort,
   nng_aio_alloc,
+  nng_aio_begin,
   nng_aio_busy,
   nng_aio_cancel,
   nng_aio_count,
+  nng_aio_finish,
   nng_aio_free,
+  nng_aio_get_input,
+  nng_aio_get_msg,
+  nng_aio_get_output,
   nng_aio_result,
+  nng_aio_set_input,
   nng_aio_set_iov,
+  nng_aio_set_msg,
+  nng_aio_set_output,
   nng_aio_set_timeout,
   nng_aio_stop,
   nng_aio_wait,
@@ -59,6 +67,29 @@ async function run(start: (aio: NngAio) => void, bufs: Uint8Array[] = []): Promi
 }
 
 describe('nng_file_read', () => {
+  test('clears result, count and outputs when it starts; the iov, msg and inputs persist, so a second read reuses the iov', async () => {
+    const { fd } = tmpFile('abcdefgh');
+    const buf = Buffer.alloc(4);
+    const aio = nng_aio_alloc(mustCall(() => {}, 3));
+    withIov(aio, buf);
+    nng_aio_set_msg(aio, 'msg');
+    nng_aio_set_input(aio, 2, 'input');
+    // A finished operation leaves a result, a count and an output behind.
+    nng_aio_begin(aio);
+    nng_aio_set_output(aio, 3, 'output');
+    nng_aio_finish(aio, NNG_ESTATE, 7);
+    await nng_aio_wait(aio);
+    nng_file_read(fd, 4, aio);
+    expect([nng_aio_result(aio), nng_aio_count(aio), nng_aio_get_output(aio, 3)]).toEqual([0, 0, null]);
+    await nng_aio_wait(aio);
+    expect([nng_aio_result(aio), nng_aio_count(aio), buf.toString()]).toEqual([0, 4, 'efgh']);
+    nng_file_read(fd, 0, aio);
+    await nng_aio_wait(aio);
+    expect([nng_aio_result(aio), nng_aio_count(aio), buf.toString()]).toEqual([0, 4, 'abcd']);
+    expect([nng_aio_get_msg(aio), nng_aio_get_input(aio, 2)]).toEqual(['msg', 'input']);
+    nng_aio_free(aio);
+  });
+
   test('reads into the iov at the offset; count is the bytes read', async () => {
     const { fd } = tmpFile('hello world');
     const buf = Buffer.alloc(5);

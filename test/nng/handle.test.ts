@@ -331,6 +331,23 @@ describe('nng_aio_reap', () => {
     expect(() => nng_aio_result(aio)).toThrow(/freed/);
   });
 
+  test('from a callback that started another operation: that one ends with NNG_ESTOPPED in one last callback', async () => {
+    const seen: number[] = [];
+    const aio = nng_aio_alloc(
+      mustCall(() => {
+        seen.push(nng_aio_result(aio));
+        if (seen.length === 1) {
+          nng_sleep_aio(60000, aio);
+          nng_aio_reap(aio);
+        }
+      }, 2),
+    );
+    nng_sleep_aio(1, aio);
+    for (let waited = 0; seen.length < 2 && waited < 5000; waited += 10) await sleep(10);
+    expect(seen).toEqual([0, NNG_ESTOPPED]);
+    expect(() => nng_aio_busy(aio)).toThrow(/freed/);
+  });
+
   test('frees an idle handle at once', () => {
     const aio = nng_aio_alloc();
     nng_aio_reap(aio);

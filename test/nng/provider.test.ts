@@ -20,9 +20,15 @@ import {
   nng_aio_defer,
   nng_aio_finish,
   nng_aio_free,
+  nng_aio_get_input,
+  nng_aio_get_msg,
+  nng_aio_get_output,
   nng_aio_reset,
   nng_aio_result,
   nng_aio_set_expire,
+  nng_aio_set_input,
+  nng_aio_set_msg,
+  nng_aio_set_output,
   nng_aio_set_timeout,
   nng_aio_start,
   nng_aio_stop,
@@ -330,5 +336,79 @@ describe('nng_aio_finish', () => {
     expect(() => nng_aio_finish(aio, -1)).toThrow(RangeError);
     expect(() => nng_aio_finish(aio, 0, 1.5)).toThrow(RangeError);
     nng_aio_free(aio);
+  });
+});
+
+describe('a provider whose handle is freed during its operation', () => {
+  test('free between begin and defer: defer returns false and the callback runs once with NNG_ESTOPPED', async () => {
+    const seen: number[] = [];
+    const aio = nng_aio_alloc(mustCall(() => seen.push(nng_aio_result(aio))));
+    expect(nng_aio_begin(aio)).toBe(true);
+    nng_aio_free(aio);
+    expect(nng_aio_defer(aio, mustNotCall('the operation never registered'), null)).toBe(false);
+    await flush();
+    expect(seen).toEqual([NNG_ESTOPPED]);
+    expect(() => nng_aio_result(aio)).toThrow(/freed/);
+  });
+
+  test('free between begin and start: start returns false with NNG_ESTOPPED', async () => {
+    const seen: number[] = [];
+    const aio = nng_aio_alloc(mustCall(() => seen.push(nng_aio_result(aio))));
+    expect(nng_aio_begin(aio)).toBe(true);
+    nng_aio_free(aio);
+    expect(nng_aio_start(aio, null)).toBe(false);
+    await flush();
+    expect(seen).toEqual([NNG_ESTOPPED]);
+  });
+
+  test('a declined cancel: the provider still reads its inputs and msg, sets outputs and msg, and finishes', async () => {
+    const seen: unknown[] = [];
+    const aio = nng_aio_alloc(mustCall(() => seen.push(nng_aio_result(aio), nng_aio_get_output(aio, 1), nng_aio_get_msg(aio))));
+    nng_aio_set_input(aio, 0, 'request');
+    nng_aio_set_msg(aio, 'sent');
+    const cancels: number[] = [];
+    expect(nng_aio_start(aio, (_a, _arg, err) => cancels.push(err), null)).toBe(true);
+    nng_aio_free(aio);
+    expect(cancels).toEqual([NNG_ESTOPPED]);
+    // The operation is still in flight: its provider completes it.
+    expect(nng_aio_get_input(aio, 0)).toBe('request');
+    expect(nng_aio_get_msg(aio)).toBe('sent');
+    expect(nng_aio_set_output(aio, 1, 'reply')).toBe(0);
+    nng_aio_set_msg(aio, 'received');
+    nng_aio_finish(aio, 0, 5);
+    await flush();
+    expect(seen).toEqual([0, 'reply', 'received']);
+    // Once its callback has run, every call throws.
+    expect(() => nng_aio_get_input(aio, 0)).toThrow(/freed/);
+    expect(() => nng_aio_set_output(aio, 0, 1)).toThrow(/freed/);
+    expect(() => nng_aio_defer(aio, null)).toThrow(/freed/);
+    expect(() => nng_aio_finish(aio, 0)).toThrow(/freed/);
+  });
+
+  test('the consumer cannot use the handle once freed, even with the operation in flight', async () => {
+    const aio = nng_aio_alloc(mustCall());
+    nng_aio_start(aio, () => {}, null);
+    nng_aio_free(aio);
+    expect(() => nng_aio_result(aio)).toThrow(/freed/);
+    expect(() => nng_aio_set_timeout(aio, 1)).toThrow(/freed/);
+    expect(() => nng_aio_reset(aio)).toThrow(/freed/);
+    nng_aio_finish(aio, 0);
+    await flush();
+  });
+
+  test('a cancel function that throws inside free still leaves the handle freed', async () => {
+    const aio = nng_aio_alloc(mustCall());
+    nng_aio_start(
+      aio,
+      () => {
+        throw new Error('cancel failed');
+      },
+      null,
+    );
+    expect(() => nng_aio_free(aio)).toThrow('cancel failed');
+    expect(() => nng_aio_free(aio)).toThrow(/freed/);
+    expect(() => nng_aio_busy(aio)).toThrow(/freed/);
+    nng_aio_finish(aio, 0);
+    await flush();
   });
 });
