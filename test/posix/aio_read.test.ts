@@ -631,6 +631,44 @@ describe('aio_read', () => {
       expect(aio_error(cb)).toBe(EBADF);
     });
 
+    test('SIGEV_THREAD for a deferred EBADF is not delivered inside an aio_read called from another notification', async () => {
+      const { fd } = tmpFile('hello');
+      const order: string[] = [];
+      let inside = false;
+      const bad = new AioControlBlock({
+        aio_fildes: -1,
+        aio_buf: Buffer.alloc(1),
+        aio_nbytes: 1,
+        aio_sigevent: {
+          sigev_notify: SIGEV_THREAD,
+          sigev_notify_function: mustCall(() => {
+            expect(inside).toBe(false);
+            order.push('bad');
+          }),
+        },
+      });
+      const first = new AioControlBlock({
+        aio_fildes: fd,
+        aio_buf: Buffer.alloc(5),
+        aio_nbytes: 5,
+        aio_sigevent: {
+          sigev_notify: SIGEV_THREAD,
+          sigev_notify_function: mustCall(() => {
+            order.push('first');
+            inside = true;
+            expect(aio_read(bad)).toBe(0);
+            inside = false;
+            order.push('first returned');
+          }),
+        },
+      });
+      expect(aio_read(first)).toBe(0);
+      // No aio_suspend on `first`: a waiter would make its notification wait for the event loop too.
+      for (let i = 0; i < 1000 && order.length < 3; i++) await flush(1);
+      expect(order).toEqual(['first', 'first returned', 'bad']);
+      expect(aio_error(bad)).toBe(EBADF);
+    });
+
     test('SIGEV_SIGNAL emits the signal on process with a siginfo carrying SI_ASYNCIO and sigev_value', async () => {
       const { fd } = tmpFile('hello');
       const value = { id: 1 };
