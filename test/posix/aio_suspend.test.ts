@@ -317,6 +317,15 @@ describe('aio_suspend', () => {
         expect(errno()).toBe(EINVAL);
       });
 
+      test('rejects with a TypeError for an entry of the wrong type even when an earlier entry has already completed', async () => {
+        const done = await completedRead();
+        const p = aio_suspend([done, null, 5 as never], 3);
+        await expect(p).rejects.toThrow(TypeError);
+        await expect(p).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('list[2]') });
+        // Entries beyond nent are not looked at.
+        expect(await aio_suspend([done, 5 as never], 1)).toBe(0);
+      });
+
       test.each<[string, () => Promise<number>]>([
         ['list is not an array', () => aio_suspend('x' as never, 1)],
         ['nent is not a number', () => aio_suspend([], '0' as never)],
