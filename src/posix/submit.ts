@@ -5,6 +5,7 @@
 import { attach, inProgress, type MutableRwSnapshot, offsetRule, readRw } from '../aiocb';
 import { EAGAIN, EINVAL } from '../constants';
 import { fail } from '../errors';
+import { shared } from '../shared';
 import { statFd } from '../engine/fdinfo';
 import type { Lane } from '../engine/lane';
 import { engine } from '../engine/queue';
@@ -42,20 +43,20 @@ export class ListGroup {
 }
 
 /**
- * True while a notification runs at once from the engine's handling of a completion
- * (Engine.notify). A call of this library made inside it (aio_cancel, aio_read of a
- * descriptor that is not open, lio_listio, aio_close) may complete requests on the
- * spot, and their notifications must then wait for the event loop: SPEC §2 says
- * never inside any call of the library.
+ * Delivers a notification that Engine.notify runs at once, inside the handling of a
+ * completion, with `shared.delivering` set while it runs. A call of this library made
+ * inside it (aio_cancel, aio_read of a descriptor that is not open, lio_listio,
+ * aio_close) may complete requests on the spot, and their notifications must then
+ * wait for the event loop: SPEC §2 says never inside any call of the library. The
+ * flag is shared so that a call through the other copy of the package (ESM and
+ * CommonJS) sees it too.
  */
-let delivering = false;
-
 function deliverNow(sig: Notifier): void {
-  delivering = true;
+  shared.delivering = true;
   try {
     deliver(sig);
   } finally {
-    delivering = false;
+    shared.delivering = false;
   }
 }
 
@@ -65,8 +66,8 @@ export function posixDone(req: Request): void {
   const sig = owner.sig;
   if (sig !== null) {
     // Engine.notify runs at once inside a completion, even when user code running
-    // there has called back into the library; `delivering` catches that case.
-    if (delivering) engine().defer(() => deliver(sig));
+    // there has called back into the library; `shared.delivering` catches that case.
+    if (shared.delivering) engine().defer(() => deliver(sig));
     else engine().notify(() => deliverNow(sig));
   }
   owner.group?.entryDone(req.error);
