@@ -132,6 +132,17 @@ describe('aio_suspend', () => {
         expect(await settledNow(aio_suspend([null, readCb(FILE, 0, 4), new AioControlBlock()], 3))).toBe(0);
       });
 
+      test('resolves 0, not -1/EAGAIN or -1/EINTR, for a list that holds no request, even with a {0,0} timeout or an aborted signal', async () => {
+        const poll = { tv_sec: 0, tv_nsec: 0 };
+        expect(await aio_suspend([], 0, poll)).toBe(0);
+        expect(await aio_suspend([null, null], 2, poll)).toBe(0);
+        expect(await aio_suspend([new AioControlBlock()], 1, poll, AbortSignal.abort())).toBe(0);
+        // With a request in progress the same poll does fail.
+        const a = pendingRead();
+        expect(await aio_suspend([null, a], 2, poll)).toBe(-1);
+        expect(errno()).toBe(EAGAIN);
+      });
+
       test('waits while every listed request is in progress, and resolves 0 when one completes through the backend', async () => {
         const a = pendingRead(0);
         const b = pendingRead(100);
