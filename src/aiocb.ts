@@ -55,6 +55,9 @@ export interface AiocbFields {
 /** What the C faces accept as a control block: an {@link AioControlBlock} or any object with the aiocb fields. */
 export type Aiocb = AioControlBlock | Partial<AiocbFields>;
 
+/** The fields of struct aiocb, the only keys the AioControlBlock constructor copies. */
+const AIOCB_FIELDS: ReadonlySet<string> = new Set(['aio_fildes', 'aio_offset', 'aio_buf', 'aio_nbytes', 'aio_reqprio', 'aio_sigevent', 'aio_lio_opcode']);
+
 /** The key of an AioControlBlock's request slot (see the notes at the top): an accessor on the prototype. */
 const SLOT = Symbol.for('posix-aio.v0.request');
 
@@ -66,7 +69,8 @@ interface Slotted {
 /**
  * `struct aiocb`, field for field. Every field has C's zero-initialised meaning
  * except `aio_fildes`, which starts at -1 (no descriptor), and `aio_lio_opcode`,
- * which starts at LIO_NOP.
+ * which starts at LIO_NOP. The constructor copies the aiocb fields `init` has as own
+ * keys; any other key is ignored.
  *
  * @example
  * const cb = new AioControlBlock({ aio_fildes: fd, aio_buf: Buffer.alloc(512), aio_nbytes: 512 });
@@ -91,8 +95,10 @@ export class AioControlBlock implements AiocbFields {
   constructor(init?: Partial<AiocbFields>) {
     if (init === undefined || init === null) return;
     const src = validateObject(init, 'init');
-    // Field by field, so that a throwing getter or proxy trap gives a coded TypeError naming it.
-    for (const key of readKeys(src, 'init')) (this as unknown as Record<string, unknown>)[key] = readField(src, key, 'init');
+    // Field by field, so that a throwing getter or proxy trap gives a coded TypeError
+    // naming it. Only the seven fields: another key (a "__proto__" from JSON.parse
+    // would replace the block's prototype) is not part of struct aiocb.
+    for (const key of readKeys(src, 'init')) if (AIOCB_FIELDS.has(key)) (this as unknown as Record<string, unknown>)[key] = readField(src, key, 'init');
   }
 
   /** The request this block last carried (null: none yet). Private: not a C field. */

@@ -16,6 +16,8 @@ export interface SharedState {
   engine: unknown;
   /** Control block to the request it last carried (aiocb.ts): a block submitted through one copy is known to the other. */
   registry: WeakMap<object, unknown>;
+  /** True while a POSIX notification runs at once inside a completion (posix/submit.ts): shared, since the user may call the other copy from it. */
+  delivering: boolean;
 }
 
 type GlobalWithState = typeof globalThis & { [KEY]?: SharedState };
@@ -26,4 +28,5 @@ export const shared: SharedState = ((globalThis as GlobalWithState)[KEY] ??= {
   lastError: null,
   engine: null,
   registry: new WeakMap(),
+  delivering: false,
 });

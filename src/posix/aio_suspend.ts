@@ -129,6 +129,11 @@ function suspend(list: unknown, nent: unknown, timeout: unknown, signalIn: unkno
       if (req === undefined) continue;
       if (!req.pending) {
         call.drop();
+        // The rest of the list still gets its type check: a wrong JS type rejects wherever it is.
+        for (let j = i + 1; j < nent; j++) {
+          const rest: unknown = readElement(list, j, 'list');
+          if (rest !== null && rest !== undefined && typeof rest !== 'object') throw invalidArgType(`list[${j}]`, 'an aiocb object or null', rest);
+        }
         return Promise.resolve(0);
       }
       addWaiter(req, call.wake);

@@ -5,6 +5,8 @@
 import { attach, inProgress, type MutableRwSnapshot, offsetRule, readRw } from '../aiocb';
 import { EAGAIN, EINVAL } from '../constants';
 import { fail } from '../errors';
+import { shared } from '../shared';
+import { statFd } from '../engine/fdinfo';
 import type { Lane } from '../engine/lane';
 import { engine } from '../engine/queue';
 import { type Op, Request } from '../engine/request';
@@ -40,17 +42,54 @@ export class ListGroup {
   }
 }
 
+/**
+ * Delivers a notification that Engine.notify runs at once, inside the handling of a
+ * completion, with `shared.delivering` set while it runs. A call of this library made
+ * inside it (aio_cancel, aio_read of a descriptor that is not open, lio_listio,
+ * aio_close) may complete requests on the spot, and their notifications must then
+ * wait for the event loop: SPEC §2 says never inside any call of the library. The
+ * flag is shared so that a call through the other copy of the package (ESM and
+ * CommonJS) sees it too.
+ */
+function deliverNow(sig: Notifier): void {
+  shared.delivering = true;
+  try {
+    deliver(sig);
+  } finally {
+    shared.delivering = false;
+  }
+}
+
 /** The done hook of every POSIX request: deliver its notification (never inside a library call), then count it in its list. */
 export function posixDone(req: Request): void {
   const owner = req.owner as PosixOwner;
   const sig = owner.sig;
-  if (sig !== null) engine().notify(() => deliver(sig));
+  if (sig !== null) {
+    // Engine.notify runs at once inside a completion, even when user code running
+    // there has called back into the library; `shared.delivering` catches that case.
+    if (shared.delivering) engine().defer(() => deliver(sig));
+    else engine().notify(() => deliverNow(sig));
+  }
   owner.group?.entryDone(req.error);
 }
 
 /** The owner record for a request: a shared empty one when there is nothing to remember. */
 export function ownerFor(sig: Notifier | null, group: ListGroup | null): PosixOwner {
   return sig === null && group === null ? SILENT : { sig, group };
+}
+
+/**
+ * The lane of `fd` for a call that must fail at once with EBADF when `fd` is not
+ * open (aio_fsync, aio_cancel), or that errno. Engine.laneFor trusts a descriptor
+ * that still has requests outstanding; one closed behind the library's back since
+ * then is found here with one fstat (C's fcntl(F_GETFL) check in glibc).
+ */
+export function openLane(fd: number): Lane | number {
+  const eng = engine();
+  const lane = eng.laneFor(fd);
+  if (typeof lane === 'number' || eng.outstandingOn(fd) === 0) return lane;
+  const facts = statFd(eng.backend, fd);
+  return typeof facts === 'number' ? facts : lane;
 }
 
 /** Where submitRw reads a control block: one object for every submission instead of one each (it is not kept). */

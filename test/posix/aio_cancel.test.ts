@@ -244,6 +244,25 @@ describe('aio_cancel', () => {
         expect(errno()).toBe(EBADF);
       });
 
+      test('EBADF: returns -1/EBADF for a descriptor closed behind the library while requests on it are outstanding', async () => {
+        held.open(1997);
+        const a = writeCb(1997, 0, 10);
+        const b = writeCb(1997, 100, 10);
+        expect(aio_write(a)).toBe(0);
+        expect(aio_write(b)).toBe(0);
+        expect(held.pending).toHaveLength(1);
+        held.forget(1997);
+        expect(aio_cancel(1997, null)).toBe(-1);
+        expect(errno()).toBe(EBADF);
+        expect(aio_cancel(1997, b)).toBe(-1);
+        expect(errno()).toBe(EBADF);
+        // Nothing was canceled: both end as the closed descriptor makes them end.
+        expect(aio_error(b)).toBe(EINPROGRESS);
+        await drain();
+        expect(aio_error(a)).toBe(EBADF);
+        expect(aio_error(b)).toBe(EBADF);
+      });
+
       test('EBADF: the descriptor is checked before aiocbp.aio_fildes is compared with it', () => {
         const a = writeCb(FILE, 0, 10);
         expect(aio_write(a)).toBe(0);
@@ -303,6 +322,35 @@ describe('aio_cancel', () => {
         expect(seen).toEqual([ECANCELED]);
         await drain();
         expect(notify.calls).toBe(1);
+      });
+
+      test('are notified later, not inside an aio_cancel called from the notification of a request that just completed', async () => {
+        const order: string[] = [];
+        let inside = false;
+        const b = writeCb(FILE, 100, 10, {
+          sigev_notify: SIGEV_THREAD,
+          sigev_notify_function: mustCall(() => {
+            expect(inside).toBe(false);
+            expect(aio_error(b)).toBe(ECANCELED);
+            order.push('b');
+          }),
+        });
+        const a = writeCb(FILE, 0, 10, {
+          sigev_notify: SIGEV_THREAD,
+          sigev_notify_function: mustCall(() => {
+            order.push('a');
+            inside = true;
+            expect(aio_cancel(FILE, b)).toBe(AIO_CANCELED);
+            inside = false;
+            order.push('a returned');
+          }),
+        });
+        expect(aio_write(a)).toBe(0);
+        expect(aio_write(b)).toBe(0);
+        expect(held.pending).toHaveLength(1);
+        held.releaseNext();
+        await flush();
+        expect(order).toEqual(['a', 'a returned', 'b']);
       });
 
       test('are notified through SIGEV_SIGNAL with si_code SI_ASYNCIO and their sigev_value', async () => {

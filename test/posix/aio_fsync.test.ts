@@ -474,6 +474,19 @@ describe('aio_fsync', () => {
       expect(aio_error(f)).toBe(-1);
     });
 
+    test('fails at once with EBADF for a descriptor closed behind the library while requests on it are outstanding', async () => {
+      const held = hold(1, new HeldBackend().open(1000));
+      const w = new AioControlBlock({ aio_fildes: 1000, aio_buf: Buffer.alloc(4), aio_nbytes: 4 });
+      expect(aio_write(w)).toBe(0);
+      held.forget(1000);
+      const f = new AioControlBlock({ aio_fildes: 1000 });
+      expectFailure(aio_fsync(O_SYNC, f), EBADF, 'aiocbp.aio_fildes');
+      expect(aio_error(f)).toBe(-1);
+      held.releaseNext();
+      await settle(w);
+      expect(aio_error(w)).toBe(EBADF);
+    });
+
     test('fails with EINVAL for SIGEV_THREAD without a function', () => {
       const { fd } = tmpFile('');
       const f = { aio_fildes: fd, aio_sigevent: { sigev_notify: SIGEV_THREAD } };

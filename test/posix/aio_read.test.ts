@@ -12,6 +12,7 @@ import {
   ECANCELED,
   EINPROGRESS,
   EINVAL,
+  LIO_NOWAIT,
   LIO_READ,
   LIO_WRITE,
   SIGEV_NONE,
@@ -28,6 +29,7 @@ import {
   aio_suspend,
   aio_write,
   errno,
+  lio_listio,
   lastError,
   sysconf,
   type Aiocb,
@@ -208,6 +210,25 @@ describe('aio_read', () => {
       expect(aio_error(cb)).toBe(0);
       expect(aio_return(cb)).toBe(3);
       expect(buf.toString()).toBe('xyz');
+    });
+
+    test('queued requests go to the thread pool by aio_reqprio, then in submission order (aio_write and lio_listio entries alike)', async () => {
+      const held = hold(1, new HeldBackend().open(1000).open(1001));
+      const mk = (fd: number, offset: number, prio: number, opcode = LIO_READ): AioControlBlock =>
+        new AioControlBlock({ aio_fildes: fd, aio_offset: offset, aio_buf: Buffer.alloc(4), aio_nbytes: 4, aio_reqprio: prio, aio_lio_opcode: opcode });
+      const first = mk(1000, 0, 20);
+      expect(aio_read(first)).toBe(0); // takes the only slot
+      const cbs = [mk(1000, 100, 5), mk(1000, 200, 0), mk(1000, 300, 20), mk(1001, 400, 0), mk(1000, 500, 5)];
+      expect(aio_read(cbs[0] as AioControlBlock)).toBe(0);
+      expect(aio_write(cbs[1] as AioControlBlock)).toBe(0);
+      expect(aio_read(cbs[2] as AioControlBlock)).toBe(0);
+      expect(lio_listio(LIO_NOWAIT, [cbs[3] as AioControlBlock, cbs[4] as AioControlBlock], 2)).toBe(0);
+      while (held.pending.length > 0) {
+        held.releaseNext();
+        await flush(1);
+      }
+      await settle(first, ...cbs);
+      expect(held.log.map((o) => `${o.op} ${o.fd}@${String(o.position)}`)).toEqual(['read 1000@0', 'write 1000@200', 'read 1001@400', 'read 1000@100', 'read 1000@500', 'read 1000@300']);
     });
 
     test('accepts aio_reqprio AIO_PRIO_DELTA_MAX (20)', async () => {
@@ -629,6 +650,44 @@ describe('aio_read', () => {
       await settle(cb);
       await flush();
       expect(aio_error(cb)).toBe(EBADF);
+    });
+
+    test('SIGEV_THREAD for a deferred EBADF is not delivered inside an aio_read called from another notification', async () => {
+      const { fd } = tmpFile('hello');
+      const order: string[] = [];
+      let inside = false;
+      const bad = new AioControlBlock({
+        aio_fildes: -1,
+        aio_buf: Buffer.alloc(1),
+        aio_nbytes: 1,
+        aio_sigevent: {
+          sigev_notify: SIGEV_THREAD,
+          sigev_notify_function: mustCall(() => {
+            expect(inside).toBe(false);
+            order.push('bad');
+          }),
+        },
+      });
+      const first = new AioControlBlock({
+        aio_fildes: fd,
+        aio_buf: Buffer.alloc(5),
+        aio_nbytes: 5,
+        aio_sigevent: {
+          sigev_notify: SIGEV_THREAD,
+          sigev_notify_function: mustCall(() => {
+            order.push('first');
+            inside = true;
+            expect(aio_read(bad)).toBe(0);
+            inside = false;
+            order.push('first returned');
+          }),
+        },
+      });
+      expect(aio_read(first)).toBe(0);
+      // No aio_suspend on `first`: a waiter would make its notification wait for the event loop too.
+      for (let i = 0; i < 1000 && order.length < 3; i++) await flush(1);
+      expect(order).toEqual(['first', 'first returned', 'bad']);
+      expect(aio_error(bad)).toBe(EBADF);
     });
 
     test('SIGEV_SIGNAL emits the signal on process with a siginfo carrying SI_ASYNCIO and sigev_value', async () => {

@@ -132,6 +132,17 @@ describe('aio_suspend', () => {
         expect(await settledNow(aio_suspend([null, readCb(FILE, 0, 4), new AioControlBlock()], 3))).toBe(0);
       });
 
+      test('resolves 0, not -1/EAGAIN or -1/EINTR, for a list that holds no request, even with a {0,0} timeout or an aborted signal', async () => {
+        const poll = { tv_sec: 0, tv_nsec: 0 };
+        expect(await aio_suspend([], 0, poll)).toBe(0);
+        expect(await aio_suspend([null, null], 2, poll)).toBe(0);
+        expect(await aio_suspend([new AioControlBlock()], 1, poll, AbortSignal.abort())).toBe(0);
+        // With a request in progress the same poll does fail.
+        const a = pendingRead();
+        expect(await aio_suspend([null, a], 2, poll)).toBe(-1);
+        expect(errno()).toBe(EAGAIN);
+      });
+
       test('waits while every listed request is in progress, and resolves 0 when one completes through the backend', async () => {
         const a = pendingRead(0);
         const b = pendingRead(100);
@@ -315,6 +326,15 @@ describe('aio_suspend', () => {
         expect(errno()).toBe(EINVAL);
         expect(await aio_suspend([a], 1, timeout, AbortSignal.abort())).toBe(-1);
         expect(errno()).toBe(EINVAL);
+      });
+
+      test('rejects with a TypeError for an entry of the wrong type even when an earlier entry has already completed', async () => {
+        const done = await completedRead();
+        const p = aio_suspend([done, null, 5 as never], 3);
+        await expect(p).rejects.toThrow(TypeError);
+        await expect(p).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('list[2]') });
+        // Entries beyond nent are not looked at.
+        expect(await aio_suspend([done, 5 as never], 1)).toBe(0);
       });
 
       test.each<[string, () => Promise<number>]>([

@@ -42,7 +42,7 @@ import {
 } from '../../src/index';
 import { DEFAULTS, engine } from '../../src/engine/queue';
 import { PENDING, settledNow } from '../helpers/aio';
-import { cleanup, tmpFile, track } from '../helpers/files';
+import { cleanup, fifo, tmpFile, track } from '../helpers/files';
 import { HeldBackend } from '../helpers/held-backend';
 import { flush, mustCall, mustNotCall } from '../helpers/mustcall';
 
@@ -766,6 +766,17 @@ describe('lio_listio', () => {
       expect(lio_listio(LIO_NOWAIT, [w], 1, { sigev_notify: SIGEV_THREAD, sigev_value: 27, sigev_notify_function: listNotify })).toBe(0);
       await listRan;
       expect(value).toEqual({ sival_int: 27 });
+    });
+
+    test('entries on a FIFO ignore their aio_offset, even a negative one, and land in array order', async () => {
+      const f = fifo();
+      const offsets: Array<number | bigint> = [-1, -4096, 12345, -1n];
+      const cbs = ['w', 'x', 'y', 'z'].map((s, i) => new AioControlBlock({ aio_fildes: f.fd, aio_offset: offsets[i] as number | bigint, aio_buf: Buffer.from(s), aio_nbytes: 1, aio_lio_opcode: LIO_WRITE }));
+      expect(await lio_listio(LIO_WAIT, cbs, cbs.length)).toBe(0);
+      for (const cb of cbs) expect(aio_return(cb)).toBe(1);
+      const out = Buffer.alloc(8);
+      expect(fs.readSync(f.peer, out, 0, 8, null)).toBe(4);
+      expect(out.subarray(0, 4).toString()).toBe('wxyz');
     });
 
     test('glibc tst-aio8: a LIO_WAIT write to /dev/full resolves -1/EIO; the entry fails with ENOSPC', async () => {

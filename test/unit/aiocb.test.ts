@@ -30,6 +30,19 @@ describe('AioControlBlock', () => {
     expect(cb.aio_reqprio).toBe(0);
   });
 
+  test('copies only the aiocb fields of init: other keys, "__proto__" from JSON.parse included, are left out', async () => {
+    const { fd } = tmpFile('abc');
+    const cb = new AioControlBlock(JSON.parse(`{"__proto__": {"x": 1}, "aio_fildes": ${fd}, "aio_nbytes": 0, "foo": 2}`) as Partial<AioControlBlock>);
+    expect(cb).toBeInstanceOf(AioControlBlock);
+    expect(cb.aio_fildes).toBe(fd);
+    expect(Object.keys(cb)).not.toContain('foo');
+    expect((cb as unknown as { x?: number }).x).toBeUndefined();
+    // Still tied to its request through the class's private slot.
+    expect(aio_read(cb)).toBe(0);
+    await settle(cb);
+    expect(aio_return(cb)).toBe(0);
+  });
+
   test('util.inspect shows the fields, the buffer size and the status', () => {
     const text = inspect(new AioControlBlock({ aio_fildes: 3, aio_buf: Buffer.alloc(8), aio_nbytes: 8 }));
     expect(text).toContain('aio_fildes: 3');
