@@ -16,8 +16,6 @@ export interface SharedState {
   engine: unknown;
   /** Control block to the request it last carried (aiocb.ts): a block submitted through one copy is known to the other. */
   registry: WeakMap<object, unknown>;
-  /** True while a POSIX notification runs at once inside a completion (posix/submit.ts): shared, since the user may call the other copy from it. */
-  delivering: boolean;
 }
 
 type GlobalWithState = typeof globalThis & { [KEY]?: SharedState };
@@ -28,5 +26,4 @@ export const shared: SharedState = ((globalThis as GlobalWithState)[KEY] ??= {
   lastError: null,
   engine: null,
   registry: new WeakMap(),
-  delivering: false,
 });

@@ -428,12 +428,18 @@ export class Engine {
       this.defer(fn);
       return;
     }
+    // User code runs in `fn`: a library call it makes (aio_cancel, aio_close,
+    // lio_listio ...) is a call of the library, and notifications of what that call
+    // completes must wait for the event loop, not run inside it.
+    this.#inCompletion = false;
     try {
       fn();
     } catch (err) {
       process.nextTick(() => {
         throw err;
       });
+    } finally {
+      this.#inCompletion = true;
     }
   }
 

@@ -5,7 +5,6 @@
 import { attach, inProgress, type MutableRwSnapshot, offsetRule, readRw } from '../aiocb';
 import { EAGAIN, EINVAL } from '../constants';
 import { fail } from '../errors';
-import { shared } from '../shared';
 import { statFd } from '../engine/fdinfo';
 import type { Lane } from '../engine/lane';
 import { engine } from '../engine/queue';
@@ -42,34 +41,11 @@ export class ListGroup {
   }
 }
 
-/**
- * Delivers a notification that Engine.notify runs at once, inside the handling of a
- * completion, with `shared.delivering` set while it runs. A call of this library made
- * inside it (aio_cancel, aio_read of a descriptor that is not open, lio_listio,
- * aio_close) may complete requests on the spot, and their notifications must then
- * wait for the event loop: SPEC §2 says never inside any call of the library. The
- * flag is shared so that a call through the other copy of the package (ESM and
- * CommonJS) sees it too.
- */
-function deliverNow(sig: Notifier): void {
-  shared.delivering = true;
-  try {
-    deliver(sig);
-  } finally {
-    shared.delivering = false;
-  }
-}
-
 /** The done hook of every POSIX request: deliver its notification (never inside a library call), then count it in its list. */
 export function posixDone(req: Request): void {
   const owner = req.owner as PosixOwner;
   const sig = owner.sig;
-  if (sig !== null) {
-    // Engine.notify runs at once inside a completion, even when user code running
-    // there has called back into the library; `shared.delivering` catches that case.
-    if (shared.delivering) engine().defer(() => deliver(sig));
-    else engine().notify(() => deliverNow(sig));
-  }
+  if (sig !== null) engine().notify(() => deliver(sig));
   owner.group?.entryDone(req.error);
 }
 
