@@ -31,6 +31,7 @@ import {
 } from '../../src/index';
 import { engine } from '../../src/engine/queue';
 import { HeldBackend } from '../helpers/held-backend';
+import { type TimerWatch, watchTimers } from '../helpers/timers';
 import { flush, fulfilment, mustCall, rejection, sleep } from '../helpers/mustcall';
 
 const F = 1000;
@@ -98,8 +99,18 @@ function abortListeners(signal: AbortSignal): number {
   return getEventListeners(signal, 'abort').length;
 }
 
+/** Timers made during this test and still armed (test/helpers/timers.ts says why not getActiveResourcesInfo). */
+let timers: TimerWatch | null = null;
+beforeEach(() => {
+  timers = watchTimers();
+});
+afterEach(() => {
+  timers?.restore();
+  timers = null;
+});
+
 function timeouts(): number {
-  return process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  return (timers as TimerWatch).armed();
 }
 
 let held: HeldBackend;
