@@ -43,6 +43,8 @@ const { ECANCELED, ETIMEDOUT } = osConstants.errno;
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 const MAX_TIMEOUT = 2 ** 31 - 1;
 const MAX_BIGINT_POSITION = 2n ** 63n - 1n;
+const INT_MIN = -(2 ** 31);
+const INT_MAX = 2 ** 31 - 1;
 
 /** Options every request takes. */
 export interface RequestOptions {
@@ -69,7 +71,8 @@ export interface BufferOptions extends RequestOptions {
   /** Bytes to transfer. @defaultValue the rest of the buffer after `offset` */
   length?: number | undefined;
   /**
-   * File offset (number or bigint), or null (or -1) for the current file position.
+   * File offset (number or bigint), or null (or -1, or -1n, as in fs.read) for the
+   * current file position.
    * @defaultValue null
    */
   position?: number | bigint | null | undefined;
@@ -77,7 +80,7 @@ export interface BufferOptions extends RequestOptions {
 
 /** Options of readv and writev. */
 export interface VectorOptions extends RequestOptions {
-  /** File offset, or null (or -1) for the current file position. @defaultValue null */
+  /** File offset, or null (or -1, or -1n) for the current file position. @defaultValue null */
   position?: number | bigint | null | undefined;
 }
 
@@ -295,9 +298,13 @@ function run(build: () => [Job, Control]): Promise<never> {
   return start(job, ctl) as Promise<never>;
 }
 
+/**
+ * A descriptor is a C int: a number that is not an integer in int32's range is a bad
+ * argument (RangeError, as fs.read and the POSIX face's aio_fildes say); a negative
+ * one is a descriptor that is not open (EBADF, as aio_read reports -1).
+ */
 function validateFd(fd: unknown, name: string): number {
-  if (typeof fd !== 'number') throw invalidArgType(name, 'of type number', fd);
-  return fd;
+  return validateInteger(fd, name, INT_MIN, INT_MAX);
 }
 
 function validatePriority(value: unknown, name: string): number {
@@ -305,9 +312,9 @@ function validatePriority(value: unknown, name: string): number {
 }
 
 function validatePosition(value: unknown, name: string): number | bigint | null {
-  if (value === undefined || value === null || value === -1) return null;
+  if (value === undefined || value === null || value === -1 || value === -1n) return null;
   if (typeof value === 'bigint') {
-    if (value < 0n || value > MAX_BIGINT_POSITION) throw outOfRange(name, `>= 0n && <= ${MAX_BIGINT_POSITION}n`, value);
+    if (value < 0n || value > MAX_BIGINT_POSITION) throw outOfRange(name, `-1n or >= 0n && <= ${MAX_BIGINT_POSITION}n`, value);
     return value;
   }
   if (typeof value !== 'number') throw invalidArgType(name, 'of type number or bigint', value);
@@ -371,12 +378,13 @@ function syncJob(op: Op, fd: unknown, priority: number, prefix = ''): Job {
  * @returns a Promise of `{ bytesRead, buffer }` (fewer bytes than asked at end of file).
  *
  * Errors (rejections):
- * - AioError EBADF (`fd` not open), EISDIR, EINVAL, EIO ...: the system call's error,
- *   with Node's negative errno and `syscall: 'read'`.
+ * - AioError EBADF (`fd` not open, or negative), EISDIR, EINVAL, EIO ...: the system
+ *   call's error, with Node's negative errno and `syscall: 'read'`.
  * - AbortError (`code 'ABORT_ERR'`): `signal` aborted while the request was queued.
  * - AioError ETIMEDOUT: `timeout` expired while the request was queued.
  * - AioError ECANCELED: aio_cancel or aio_close canceled it.
- * - TypeError / RangeError: bad arguments; nothing was queued.
+ * - TypeError / RangeError: bad arguments (`fd` not an integer in int32's range,
+ *   `position` below -1, ...); nothing was queued.
  *
  * Notes: `position` defaults to the current file position, as in fs. Abort and
  * timeout cannot take back a request already in the thread pool: it settles with its

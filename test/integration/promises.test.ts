@@ -13,6 +13,7 @@ import { getEventListeners } from 'node:events';
 import { AioError, AioFileHandle, EOVERFLOW, aio_init, promises } from '../../src/index';
 import { DEFAULTS, engine } from '../../src/engine/queue';
 import { cleanup, fifo, tmpDir, tmpFile, tmpPath, track, untrack } from '../helpers/files';
+import { type TimerWatch, watchTimers } from '../helpers/timers';
 import { flush, fulfilment, mustCall, rejection, sleep } from '../helpers/mustcall';
 
 afterAll(cleanup);
@@ -50,8 +51,18 @@ function shape(err: unknown): { code: unknown; errno: unknown; syscall: unknown;
   return { code: e.code, errno: e.errno, syscall: e.syscall, message: e.message };
 }
 
+/** Timers made during this test and still armed (test/helpers/timers.ts says why not getActiveResourcesInfo). */
+let timers: TimerWatch | null = null;
+beforeEach(() => {
+  timers = watchTimers();
+});
+afterEach(() => {
+  timers?.restore();
+  timers = null;
+});
+
 function timeouts(): number {
-  return process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  return (timers as TimerWatch).armed();
 }
 
 /** A descriptor number that was just closed. */
@@ -526,4 +537,254 @@ describe('signal and timeout on real descriptors', () => {
     expect(out.batchSettled).toBe(100);
     expect(r.status).toBe(0);
   }, 90_000);
+});
+
+describe('Node 20\'s fs traps (SPEC section 4), through the Promise face', () => {
+  afterEach(() => aio_init({ aio_threads: DEFAULTS.maxInFlight }));
+
+  /** `n` bytes 0, 1, ... 250, 0, 1 ... */
+  function pattern(n: number): Buffer {
+    const b = Buffer.alloc(n);
+    for (let i = 0; i < n; i++) b[i] = i % 251;
+    return b;
+  }
+
+  const ones = (n: number): Buffer[] => Array.from({ length: n }, () => Buffer.alloc(1));
+
+  test('readv of 2500 buffers (more than IOV_MAX) reads them all, at a number, a bigint and the current position', async () => {
+    const content = pattern(2600);
+    const { fd } = tmpFile(content, 'r');
+    const a = ones(2500);
+    expect((await fulfilment(promises.readv(fd, a, { position: 50 }))).bytesRead).toBe(2500);
+    expect(Buffer.concat(a).equals(content.subarray(50, 2550))).toBe(true);
+    const b = ones(2500);
+    expect((await fulfilment(promises.readv(fd, b, { position: 7n }))).bytesRead).toBe(2500);
+    expect(Buffer.concat(b).equals(content.subarray(7, 2507))).toBe(true);
+    const c = ones(2500);
+    expect((await fulfilment(promises.readv(fd, c))).bytesRead).toBe(2500);
+    expect(Buffer.concat(c).equals(content.subarray(0, 2500))).toBe(true);
+    // The current position moved by all 2500 bytes, not by the first 1024.
+    expect(fs.readSync(fd, Buffer.alloc(200), 0, 200, null)).toBe(100);
+  });
+
+  test('readv of 2500 buffers stops short at end of file, past a chunk boundary', async () => {
+    const { fd } = tmpFile(pattern(2600), 'r');
+    expect((await fulfilment(promises.readv(fd, ones(2500), { position: 1000 }))).bytesRead).toBe(1600);
+    expect((await fulfilment(promises.readv(fd, ones(2500), { position: 2600 - 1024 }))).bytesRead).toBe(1024);
+  });
+
+  test('two adjacent readv requests of 800 buffers each (merged past IOV_MAX) both read everything', async () => {
+    const content = pattern(1600);
+    const { fd } = tmpFile(content, 'r');
+    const a = ones(800);
+    const b = ones(800);
+    const r = await fulfilment(
+      promises.batch([
+        { op: 'readv', fd, buffers: a, position: 0 },
+        { op: 'readv', fd, buffers: b, position: 800 },
+      ]),
+    );
+    expect(r.map((x) => (x.status === 'fulfilled' ? (x.value as { bytesRead: number }).bytesRead : x.reason))).toEqual([800, 800]);
+    expect(Buffer.concat([...a, ...b]).equals(content)).toBe(true);
+  });
+
+  test('writev of 2500 buffers at a bigint position writes them all there', async () => {
+    const { path: p, fd } = tmpFile('0123456789abcdef');
+    fs.readSync(fd, Buffer.alloc(4), 0, 4, null); // the current position is 4: a bigint must not mean it
+    const bufs = Array.from({ length: 2500 }, (_, i) => Buffer.from([i % 251]));
+    expect((await fulfilment(promises.writev(fd, bufs, { position: 10n }))).bytesWritten).toBe(2500);
+    const data = fs.readFileSync(p);
+    expect(data.subarray(0, 10).toString()).toBe('0123456789');
+    expect(data.subarray(10).equals(Buffer.concat(bufs))).toBe(true);
+  });
+
+  test('write, writev and readv at a bigint position ignore the current file position', async () => {
+    const { path: p, fd } = tmpFile('..........');
+    fs.readSync(fd, Buffer.alloc(5), 0, 5, null); // current position 5
+    await fulfilment(promises.write(fd, Buffer.from('W'), { position: 1n }));
+    await fulfilment(promises.writev(fd, [Buffer.from('V')], { position: 2n }));
+    expect(fs.readFileSync(p, 'utf8')).toBe('.WV.......');
+    const v = ones(2);
+    await fulfilment(promises.readv(fd, v, { position: 1n }));
+    expect(Buffer.concat(v).toString()).toBe('WV');
+    // None of them moved the descriptor's position.
+    const rest = Buffer.alloc(10);
+    expect(fs.readSync(fd, rest, 0, 10, null)).toBe(5);
+  });
+
+  test('a zero-length read on a descriptor not open for reading rejects EBADF (the read reaches the kernel)', async () => {
+    const { fd } = tmpFile('abc', 'w');
+    const fh = await fs.promises.open(tmpFile('abc').path, 'w');
+    try {
+      for (const p of [
+        promises.read(fd, Buffer.alloc(0), { position: 0 }),
+        promises.read(fd, Buffer.alloc(8), { length: 0 }),
+        promises.readv(fd, [], { position: 0n }),
+        promises.readv(fd, [Buffer.alloc(0)]),
+      ]) {
+        const err = await rejection(p);
+        expect(err).toBeInstanceOf(AioError);
+        expect(shape(err)).toEqual({ code: 'EBADF', errno: -9, syscall: 'read', message: 'EBADF: bad file descriptor, read' });
+      }
+    } finally {
+      await fh.close();
+    }
+  });
+
+  test('a zero-length write on a descriptor not open for writing rejects EBADF', async () => {
+    const { fd } = tmpFile('abc', 'r');
+    for (const p of [
+      promises.write(fd, Buffer.alloc(0), { position: 0 }),
+      promises.write(fd, Buffer.alloc(8), { offset: 8 }),
+      promises.writev(fd, [], { position: 1n }),
+    ]) {
+      expect(shape(await rejection(p))).toEqual({ code: 'EBADF', errno: -9, syscall: 'write', message: 'EBADF: bad file descriptor, write' });
+    }
+  });
+
+  test('a zero-length read or write on a closed descriptor rejects EBADF', async () => {
+    const fd = closedFd();
+    expect(shape(await rejection(promises.read(fd, Buffer.alloc(0))))).toMatchObject({ code: 'EBADF', syscall: 'read' });
+    expect(shape(await rejection(promises.writev(fd, [])))).toMatchObject({ code: 'EBADF', syscall: 'write' });
+  });
+
+  test('zero-length reads on an open file resolve 0, at any position', async () => {
+    const { fd } = tmpFile('abc', 'r');
+    expect((await fulfilment(promises.read(fd, Buffer.alloc(0), { position: 100 }))).bytesRead).toBe(0);
+    expect((await fulfilment(promises.read(fd, Buffer.alloc(4), { position: 3 }))).bytesRead).toBe(0);
+    expect((await fulfilment(promises.readv(fd, [], { position: 0 }))).bytesRead).toBe(0);
+  });
+
+  test('positions on a pipe are ignored: no ESPIPE, data in order', async () => {
+    const f = fifo();
+    expect((await fulfilment(promises.write(f.fd, Buffer.from('hello'), { position: 1000 }))).bytesWritten).toBe(5);
+    expect((await fulfilment(promises.writev(f.fd, [Buffer.from('x'), Buffer.from('y')], { position: 3n }))).bytesWritten).toBe(2);
+    const got = Buffer.alloc(7);
+    expect(fs.readSync(f.peer, got)).toBe(7);
+    expect(got.toString()).toBe('helloxy');
+    fs.writeSync(f.peer, 'worldab');
+    const r = Buffer.alloc(5);
+    expect((await fulfilment(promises.read(f.fd, r, { position: 12n }))).bytesRead).toBe(5);
+    expect(r.toString()).toBe('world');
+    const v = ones(2);
+    expect((await fulfilment(promises.readv(f.fd, v, { position: 5 }))).bytesRead).toBe(2);
+    expect(Buffer.concat(v).toString()).toBe('ab');
+  });
+
+  test('a buffer detached while its request is queued makes the request reject, never throw out of the engine', async () => {
+    aio_init({ aio_threads: 1 });
+    const f = fifo();
+    const { fd } = tmpFile('abcdefgh', 'r');
+    const blocker = observe(promises.read(f.fd, Buffer.alloc(1)));
+    const ab = new ArrayBuffer(8);
+    const p = observe(promises.read(fd, new Uint8Array(ab), { position: 0 }));
+    const w = observe(promises.writev(tmpFile('').fd, [new Uint8Array(ab), Buffer.from('x')], { position: 0 }));
+    structuredClone(ab, { transfer: [ab] });
+    await flush();
+    expect(p.settled || w.settled).toBe(false);
+    fs.writeSync(f.peer, 'x');
+    await Promise.all([blocker.done, p.done, w.done]);
+    expect(p.reason).toBeInstanceOf(AioError);
+    expect(p.reason).toMatchObject({ syscall: 'read' });
+    // writev of a detached view writes what is left, or fails: either way it settles once.
+    expect(w.rejected ? (w.reason as AioError).syscall : (w.value as { bytesWritten: number }).bytesWritten).toEqual(w.rejected ? 'write' : 1);
+  });
+
+  test('50 writes on a pipe with scattered positions and priorities arrive in submission order', async () => {
+    const f = fifo();
+    const letters = Array.from({ length: 50 }, (_, i) => String.fromCharCode(65 + (i % 26)));
+    await Promise.all(letters.map((s, i) => promises.write(f.fd, Buffer.from(s), { position: 50 - i, priority: i % 3 === 0 ? 20 : 0 })));
+    const got = Buffer.alloc(50);
+    expect(fs.readSync(f.peer, got)).toBe(50);
+    expect(got.toString()).toBe(letters.join(''));
+  });
+
+  test('60 writes queued together on an O_APPEND descriptor land in submission order, whatever their positions', async () => {
+    aio_init({ aio_threads: 2 });
+    const { path: p, fd } = tmpFile('S', 'a');
+    const parts = Array.from({ length: 60 }, (_, i) => `<${i}>`);
+    await Promise.all(
+      parts.map((s, i) =>
+        i % 3 === 0
+          ? promises.write(fd, Buffer.from(s), { position: 0 })
+          : i % 3 === 1
+            ? promises.writev(fd, [Buffer.from(s)], { position: BigInt(i * 7) })
+            : promises.write(fd, Buffer.from(s)),
+      ),
+    );
+    expect(fs.readFileSync(p, 'utf8')).toBe(`S${parts.join('')}`);
+  });
+});
+
+describe('buffers of every kind, on a real file', () => {
+  const kinds = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array, DataView];
+  type ViewCtor = new (b: ArrayBuffer, byteOffset: number, length: number) => ArrayBufferView;
+  /** A view of `bytes` bytes at byte `at` of a new ArrayBuffer of `size` bytes. */
+  function viewOf(Ctor: (typeof kinds)[number], size: number, at: number, bytes: number): ArrayBufferView {
+    const per = Ctor === DataView ? 1 : (Ctor as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+    return new (Ctor as unknown as ViewCtor)(new ArrayBuffer(size), at, bytes / per);
+  }
+
+  const content = Buffer.from(Array.from({ length: 64 }, (_, i) => i + 1));
+
+  test.each(kinds.map((k) => [k.name, k] as const))('%s: read fills exactly its bytes; offset and length count bytes; a short read at end of file', async (_name, Ctor) => {
+    const { fd } = tmpFile(content, 'r');
+    const view = viewOf(Ctor, 48, 8, 32);
+    const r = await fulfilment(promises.read(fd, view, { position: 4 }));
+    expect(r.bytesRead).toBe(32);
+    expect(r.buffer).toBe(view);
+    expect(Buffer.from(view.buffer).equals(Buffer.concat([Buffer.alloc(8), content.subarray(4, 36), Buffer.alloc(8)]))).toBe(true);
+    const tail = viewOf(Ctor, 48, 8, 32);
+    expect((await fulfilment(promises.read(fd, tail, { position: 60, offset: 8, length: 16 }))).bytesRead).toBe(4);
+    expect(Buffer.from(tail.buffer).equals(Buffer.concat([Buffer.alloc(16), content.subarray(60, 64), Buffer.alloc(28)]))).toBe(true);
+  });
+
+  test.each(kinds.map((k) => [k.name, k] as const))('%s: writev and readv move its bytes, in the view\'s window only', async (_name, Ctor) => {
+    const { path: p, fd } = tmpFile('');
+    const a = viewOf(Ctor, 32, 8, 16);
+    new Uint8Array(a.buffer).set(content.subarray(0, 32));
+    const b = viewOf(Ctor, 16, 0, 8);
+    new Uint8Array(b.buffer).set(content.subarray(40, 56));
+    expect((await fulfilment(promises.writev(fd, [a, b], { position: 0 }))).bytesWritten).toBe(24);
+    expect(fs.readFileSync(p).equals(Buffer.concat([content.subarray(8, 24), content.subarray(40, 48)]))).toBe(true);
+    const c = viewOf(Ctor, 24, 8, 8);
+    const d = viewOf(Ctor, 16, 0, 16);
+    expect((await fulfilment(promises.readv(fd, [c, d], { position: 0 }))).bytesRead).toBe(24);
+    expect(Buffer.from(c.buffer).equals(Buffer.concat([Buffer.alloc(8), content.subarray(8, 16), Buffer.alloc(8)]))).toBe(true);
+    expect(Buffer.from(d.buffer).equals(Buffer.concat([content.subarray(16, 24), content.subarray(40, 48)]))).toBe(true);
+  });
+
+  test('position -1n reads from the current file position, as fs.read takes it', async () => {
+    const { path: p, fd } = tmpFile(ALPHA, 'r');
+    const other = track(fs.openSync(p, 'r'));
+    const ours = Buffer.alloc(3);
+    const theirs = Buffer.alloc(3);
+    for (let i = 0; i < 2; i++) {
+      await fulfilment(promises.read(fd, ours, { position: -1n }));
+      expect(fs.readSync(other, theirs, 0, 3, -1n)).toBe(3);
+      expect(ours.equals(theirs)).toBe(true);
+    }
+    expect(ours.toString()).toBe('def');
+  });
+});
+
+describe('a long-lived signal', () => {
+  test('2000 requests on one signal, one after another and all at once, leave no listener and nothing outstanding', async () => {
+    const { fd } = tmpFile(Buffer.alloc(4096), 'r');
+    const ac = new AbortController();
+    for (let i = 0; i < 200; i++) {
+      expect((await fulfilment(promises.read(fd, Buffer.alloc(1), { position: i, signal: ac.signal }))).bytesRead).toBe(1);
+      expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+    }
+    const base = timeouts();
+    const all = Array.from({ length: 2000 }, (_, i) => promises.read(fd, Buffer.alloc(1), { position: i, signal: ac.signal, timeout: 3_600_000 }));
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(1);
+    const results = await Promise.all(all);
+    expect({
+      short: results.filter((r) => r.bytesRead !== 1).length,
+      listeners: getEventListeners(ac.signal, 'abort').length,
+      timers: timeouts() - base,
+      outstanding: engine().outstanding,
+    }).toEqual({ short: 0, listeners: 0, timers: 0, outstanding: 0 });
+  });
 });

@@ -140,6 +140,30 @@ await probe('engine', () => {
   return { shared: seen === before + 7 && esm.sysconf(esm._SC_AIO_MAX) === before };
 });
 
+await probe('promises', async () => {
+  const e = Object.keys(esm.promises).sort();
+  const c = Object.keys(cjs.promises).sort();
+  const buf = Buffer.alloc(5);
+  const r = await cjs.promises.read(fd, buf, { position: 0n });
+  const fh = await esm.promises.open(process.env.DATA, 'r');
+  const v = [Buffer.alloc(2), Buffer.alloc(3)];
+  const rv = await fh.readv(v, { position: 0 });
+  await fh.close();
+  const closed = await fh.read(Buffer.alloc(1)).then(() => null, (err) => err);
+  const ac = new AbortController();
+  ac.abort();
+  const aborted = await cjs.promises.read(fd, Buffer.alloc(1), { signal: ac.signal }).then(() => null, (err) => err);
+  const bad = await esm.promises.read(fd, 'x').then(() => null, (err) => err);
+  return {
+    same: e.length > 5 && e.join() === c.join(), esmOnly: e.filter((k) => !c.includes(k)),
+    read: { n: r.bytesRead, text: buf.toString(), sameBuffer: r.buffer === buf },
+    handle: { esmClass: fh instanceof esm.AioFileHandle, n: rv.bytesRead, text: Buffer.concat(v).toString() },
+    closed: { code: closed && closed.code, errno: closed && closed.errno, syscall: closed && closed.syscall, inEsm: closed instanceof esm.AioError, inCjs: closed instanceof cjs.AioError },
+    aborted: { name: aborted && aborted.name, code: aborted && aborted.code, cause: aborted && aborted.cause === ac.signal.reason },
+    bad: { name: bad && bad.name, code: bad && bad.code },
+  };
+});
+
 await probe('nng', async () => {
   const buf = Buffer.alloc(5);
   const aio = esm.nng_aio_alloc(null);
@@ -162,6 +186,7 @@ import {
   nng_aio_alloc, nng_aio_set_iov, nng_file_read, nng_aio_result,
   EINVAL, LIO_WAIT, SIGEV_THREAD,
   type Aiocb, type SigEvent, type Timespec, type NngAio,
+  promises as paio, AioFileHandle,
 } from 'posix-aio';
 
 const sigev: SigEvent = { sigev_notify: SIGEV_THREAD, sigev_notify_function: (v: unknown) => void v };
@@ -181,6 +206,10 @@ const aio: NngAio = nng_aio_alloc(() => undefined);
 nng_aio_set_iov(aio, 1, [{ iov_buf: new Uint8Array(8), iov_len: 8 }]);
 nng_file_read(3, 0n, aio);
 const result: number = nng_aio_result(aio);
+const read: Promise<paio.ReadResult<Uint8Array>> = paio.read(3, new Uint8Array(4), { position: 0n, timeout: 10, priority: 1, signal: AbortSignal.timeout(5) });
+const handle: Promise<AioFileHandle> = paio.open('/tmp/x', 'r');
+// @ts-expect-error position is a number, a bigint or null
+const badPosition = paio.read(3, new Uint8Array(4), { position: '0' });
 
 // @ts-expect-error aio_read returns a number
 const wrong: string = aio_read(cb);
@@ -191,7 +220,7 @@ const notAwaited: number = aio_suspend([cb], 1);
 // @ts-expect-error there is no such export
 import('posix-aio').then((m) => m.aio_nonexistent);
 
-export { rc, st, waited, listed, canceled, n, code, errnoValue, result, wrong, badField, notAwaited };
+export { rc, st, waited, listed, canceled, n, code, errnoValue, result, read, handle, badPosition, wrong, badField, notAwaited };
 `;
 
 /** TypeScript, CommonJS (a .cts file under NodeNext, resolved through the "require" condition). */

@@ -11,6 +11,7 @@
  * package.json is the repository's, so `files`, `exports` and `bin` are the real ones.
  */
 import { spawnSync } from 'node:child_process';
+import { isBuiltin } from 'node:module';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -156,6 +157,27 @@ describe('npm pack', () => {
   });
 });
 
+describe('zero runtime dependencies', () => {
+  test('package.json declares no dependencies of any kind', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
+    const kinds = ['dependencies', 'peerDependencies', 'optionalDependencies', 'bundleDependencies', 'bundledDependencies'];
+    expect(kinds.filter((k) => pkg[k] !== undefined && Object.keys(pkg[k] as object).length > 0)).toEqual([]);
+  });
+
+  test('the built files import nothing but Node\'s built-in modules', () => {
+    const installed = path.join(project, 'node_modules', 'posix-aio', 'dist');
+    const files = fs.readdirSync(installed).filter((f) => /\.(c?js)$/.test(f));
+    expect(files).toEqual(expect.arrayContaining(['index.js', 'index.cjs']));
+    const specifiers = new Set<string>();
+    for (const f of files) {
+      const text = fs.readFileSync(path.join(installed, f), 'utf8');
+      for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*)(["'])([^"']+)\1/g)) specifiers.add(m[2] as string);
+    }
+    expect(specifiers.size).toBeGreaterThan(0);
+    expect([...specifiers].filter((s) => !isBuiltin(s))).toEqual([]);
+  });
+});
+
 describe('import (ESM)', () => {
   test('import { aio_read, AioControlBlock, nng_aio_alloc } from "posix-aio" reads a real file', () => {
     const DATA = dataFile('esm.txt', 'HELLO world from the tarball\n');
@@ -295,6 +317,20 @@ describe('dual-package hazard (ESM and CommonJS copies in one process)', () => {
 
   test('the engine is shared: aio_init through one copy changes sysconf in the other', () => {
     expect(out['engine']).toEqual({ value: { shared: true } });
+  });
+
+  test('the Promise face is the same in both copies, and their errors and handles cross over', () => {
+    expect(out['promises']).toEqual({
+      value: {
+        same: true,
+        esmOnly: [],
+        read: { n: 5, text: 'HELLO', sameBuffer: true },
+        handle: { esmClass: true, n: 5, text: 'HELLO' },
+        closed: { code: 'EBADF', errno: -9, syscall: 'read', inEsm: true, inCjs: true },
+        aborted: { name: 'AbortError', code: 'ABORT_ERR', cause: true },
+        bad: { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' },
+      },
+    });
   });
 
   test('an nng handle allocated by one copy is accepted by the other copy\'s calls', () => {

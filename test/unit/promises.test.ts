@@ -31,6 +31,7 @@ import {
 } from '../../src/index';
 import { engine } from '../../src/engine/queue';
 import { HeldBackend } from '../helpers/held-backend';
+import { type TimerWatch, watchTimers } from '../helpers/timers';
 import { flush, fulfilment, mustCall, rejection, sleep } from '../helpers/mustcall';
 
 const F = 1000;
@@ -98,8 +99,18 @@ function abortListeners(signal: AbortSignal): number {
   return getEventListeners(signal, 'abort').length;
 }
 
+/** Timers made during this test and still armed (test/helpers/timers.ts says why not getActiveResourcesInfo). */
+let timers: TimerWatch | null = null;
+beforeEach(() => {
+  timers = watchTimers();
+});
+afterEach(() => {
+  timers?.restore();
+  timers = null;
+});
+
 function timeouts(): number {
-  return process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  return (timers as TimerWatch).armed();
 }
 
 let held: HeldBackend;
@@ -299,6 +310,19 @@ describe('the Promise face (held backend, in-flight cap 1)', () => {
       expect(positions()).toEqual([null, null]);
     });
 
+    test('position -1n is the current file position too, as fs.read takes it', async () => {
+      const list = [
+        observe(promises.read(F, Buffer.alloc(1), { position: -1n })),
+        observe(promises.write(F, Buffer.alloc(1), { position: -1n })),
+        observe(promises.readv(G, [Buffer.alloc(1)], { position: -1n })),
+        observe(promises.writev(G, [Buffer.alloc(1)], { position: -1n })),
+      ];
+      await releaseOneByOne();
+      await Promise.all(list.map((o) => o.done));
+      expect(list.every((o) => !o.rejected)).toBe(true);
+      expect(positions()).toEqual([null, null, null, null]);
+    });
+
     test.each([
       ['readv', 'read'],
       ['writev', 'write'],
@@ -392,7 +416,7 @@ describe('the Promise face (held backend, in-flight cap 1)', () => {
       expect(held.log.map((o) => o.fd)).toEqual([G]);
     });
 
-    test.each([-1, 1.5, 2 ** 31, Number.NaN])('fd %p (a number, but no descriptor) rejects EBADF', async (fd) => {
+    test.each([-1, -(2 ** 31)])('a negative fd %p (an int, but no descriptor) rejects EBADF, as aio_read reports it', async (fd) => {
       expectSystemError(await rejection(call(() => promises.write(fd, Buffer.alloc(1)))), EBADF, 'write');
       expectSystemError(await rejection(call(() => promises.fsync(fd))), EBADF, 'fsync');
       expect(held.log).toHaveLength(0);
@@ -1138,6 +1162,17 @@ describe('the Promise face (held backend, in-flight cap 1)', () => {
     const cases: Case[] = [
       ['read: fd a string', () => promises.read('1' as never, buf), T, 'fd'],
       ['read: fd a bigint', () => promises.read(1n as never, buf), T, 'fd'],
+      ['read: fd 1.5', () => promises.read(1.5, buf), R, 'fd'],
+      ['read: fd NaN', () => promises.read(Number.NaN, buf), R, 'fd'],
+      ['read: fd Infinity', () => promises.read(Infinity, buf), R, 'fd'],
+      ['read: fd 2^31', () => promises.read(2 ** 31, buf), R, 'fd'],
+      ['write: fd -2^31 - 1', () => promises.write(-(2 ** 31) - 1, buf), R, 'fd'],
+      ['readv: fd 0.5', () => promises.readv(0.5, [buf]), R, 'fd'],
+      ['writev: fd NaN', () => promises.writev(Number.NaN, [buf]), R, 'fd'],
+      ['fsync: fd 1.5', () => promises.fsync(1.5), R, 'fd'],
+      ['fdatasync: fd 2^31', () => promises.fdatasync(2 ** 31), R, 'fd'],
+      ['batch: ops[0].fd 1.5', () => promises.batch([{ op: 'read', fd: 1.5, buffer: buf }]), R, 'ops[0].fd'],
+      ['close: fd 1.5', () => promises.close(1.5), R, 'fd'],
       ['read: buffer a string', () => promises.read(F, 'abc' as never), T, 'buffer'],
       ['read: buffer an ArrayBuffer', () => promises.read(F, new ArrayBuffer(4) as never), T, 'buffer'],
       ['read: options a number', () => promises.read(F, buf, 5 as never), T, 'options'],
@@ -1172,7 +1207,7 @@ describe('the Promise face (held backend, in-flight cap 1)', () => {
       ['read: options.position 1.5', () => promises.read(F, buf, { position: 1.5 }), R, 'options.position'],
       ['read: options.position NaN', () => promises.read(F, buf, { position: Number.NaN }), R, 'options.position'],
       ['read: options.position 2^53', () => promises.read(F, buf, { position: 2 ** 53 }), R, 'options.position'],
-      ['read: options.position -1n', () => promises.read(F, buf, { position: -1n }), R, 'options.position'],
+      ['read: options.position -2n', () => promises.read(F, buf, { position: -2n }), R, 'options.position'],
       ['read: options.position 2n^63n', () => promises.read(F, buf, { position: 2n ** 63n }), R, 'options.position'],
       ['write: fd null', () => promises.write(null as never, buf), T, 'fd'],
       ['write: buffer a number', () => promises.write(F, 5 as never), T, 'buffer'],
@@ -1228,6 +1263,10 @@ describe('the Promise face (held backend, in-flight cap 1)', () => {
       expect(e3.message).toBe('The "fd" argument must be of type number. Received type string (\'1\')');
       const e4 = (await rejection(promises.read(F, buf, { signal: {} as never }))) as Error;
       expect(e4.message).toBe('The "options.signal" property must be an instance of AbortSignal. Received an instance of Object');
+      const e5 = (await rejection(promises.read(1.5, buf))) as Error;
+      expect(e5.message).toBe('The value of "fd" is out of range. It must be an integer. Received 1.5');
+      const e6 = (await rejection(promises.read(F, buf, { position: -2n }))) as Error;
+      expect(e6.message).toBe('The value of "options.position" is out of range. It must be -1n or >= 0n && <= 9223372036854775807n. Received -2n');
     });
   });
 });
