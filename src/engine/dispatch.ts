@@ -7,7 +7,8 @@
  *
  * - fs functions throw synchronously for arguments they dislike (fd -1, lengths);
  *   every call here is wrapped so that the error reaches the callback instead, on a
- *   later tick, exactly as an I/O error would.
+ *   later tick, exactly as an I/O error would: EBADF for an impossible descriptor,
+ *   EFAULT for a buffer that lost its bytes while queued (detached or shrunk).
  * - `fs.readv` reads at most IOV_MAX (1024) buffers per call; longer lists are read
  *   in chunks until a chunk comes back short.
  * - a zero-length `fs.read` answers without a system call (so a bad descriptor is not
@@ -119,9 +120,20 @@ export function asSystemError(err: unknown): NodeJS.ErrnoException {
     // fs rejects fd -1 and other impossible descriptors with ERR_OUT_OF_RANGE before the
     // kernel sees them; the kernel would have said EBADF.
     if (e.code === 'ERR_OUT_OF_RANGE' && /"fd"/.test(String(e.message))) e.code = 'EBADF';
+    // The faces checked buffer, offset and length at submission: fs refusing them now
+    // means the memory went away since (an ArrayBuffer detached or shrunk while the
+    // request was queued). C would have faulted on the address, as a bounced read
+    // reports it too.
+    else if (isGoneBuffer(e)) e.code = 'EFAULT';
     return e;
   }
   return Object.assign(new Error(String(err)), { code: 'EIO' });
+}
+
+/** fs's synchronous refusal of a buffer that no longer holds the bytes asked for. */
+function isGoneBuffer(e: NodeJS.ErrnoException): boolean {
+  const text = String(e.message);
+  return (e.code === 'ERR_INVALID_ARG_VALUE' && /'buffer'/.test(text)) || (e.code === 'ERR_OUT_OF_RANGE' && /"(length|offset)"/.test(text));
 }
 
 function readvChunked(fd: number, bufs: readonly ArrayBufferView[], position: number | null, cb: IoCallback): void {

@@ -212,6 +212,31 @@ describe('aio_read', () => {
       expect(buf.toString()).toBe('xyz');
     });
 
+    test('a buffer detached while the request is queued fails it with EFAULT (C would fault on the address), small or bounced, and nothing else', async () => {
+      const prevThreads = engine().maxInFlight;
+      aio_init({ aio_threads: 1 });
+      try {
+        const f = fifo();
+        const { fd } = tmpFile(Buffer.alloc(2 << 20, 7));
+        const blocker = new AioControlBlock({ aio_fildes: f.fd, aio_buf: Buffer.alloc(1), aio_nbytes: 1 });
+        expect(aio_read(blocker)).toBe(0); // holds the only slot until the FIFO has data
+        const small = new Uint8Array(new ArrayBuffer(64));
+        const big = new Uint8Array(new ArrayBuffer((1 << 20) + 16), 16, 1 << 20); // a bounce candidate
+        const fine = Buffer.alloc(64);
+        const cbs = [small, big, fine].map((b) => new AioControlBlock({ aio_fildes: fd, aio_buf: b, aio_nbytes: b.byteLength, aio_offset: 4096 }));
+        for (const cb of cbs) expect(aio_read(cb)).toBe(0);
+        structuredClone(small.buffer, { transfer: [small.buffer as ArrayBuffer] });
+        structuredClone(big.buffer, { transfer: [big.buffer as ArrayBuffer] });
+        fs.writeSync(f.peer, 'x');
+        await settle(blocker, ...cbs);
+        expect(cbs.map((cb) => aio_error(cb))).toEqual([osConstants.errno.EFAULT, osConstants.errno.EFAULT, 0]);
+        expect(cbs.map((cb) => aio_return(cb))).toEqual([-1, -1, 64]);
+        expect(fine.every((b) => b === 7)).toBe(true);
+      } finally {
+        aio_init({ aio_threads: prevThreads });
+      }
+    });
+
     test('queued requests go to the thread pool by aio_reqprio, then in submission order (aio_write and lio_listio entries alike)', async () => {
       const held = hold(1, new HeldBackend().open(1000).open(1001));
       const mk = (fd: number, offset: number, prio: number, opcode = LIO_READ): AioControlBlock =>
