@@ -1,8 +1,19 @@
 /**
- * The ready heap: requests that may be dispatched, ordered by priority (lower
- * `prio` first) and then by submission order. A binary min-heap keeps push, pop and
- * removal of any element (cancellation) at O(log n); each request remembers its
- * index so that removal needs no search.
+ * The ready queue: requests that may be dispatched, ordered by priority (lower
+ * `prio` first) and then by submission order.
+ *
+ * Two structures hold them:
+ * - the run: a FIFO of requests pushed in (prio, seq) order, each after the one
+ *   pushed before it. This is the usual case (equal priorities, requests ready in
+ *   submission order), and there push, pop and removal cost O(1). Removal leaves a
+ *   hole that pop skips; the array is compacted (and its indexes renumbered) when
+ *   holes reach half of it, so the work stays O(1) amortised and the memory bounded.
+ * - a binary min-heap for every other request (a more urgent priority, or one made
+ *   ready late because it waited for an earlier request): push, pop and removal of
+ *   any element in O(log n).
+ * Pop takes the earlier of the two fronts. Each request remembers where it is
+ * (`heapIndex`: its heap slot when >= 0, its run slot as -2 - slot when <= -2, -1
+ * when in neither) so that removal needs no search.
  */
 import type { Request } from './request';
 
@@ -10,16 +21,44 @@ function before(a: Request, b: Request): boolean {
   return a.prio < b.prio || (a.prio === b.prio && a.seq < b.seq);
 }
 
-/** A min-heap of requests keyed on (prio, seq). */
+/** Run slots start here (heapIndex = RUN - slot). */
+const RUN = -2;
+/** Below this many slots the run is never compacted. */
+const COMPACT_MIN = 64;
+
+/** The ready queue of requests, keyed on (prio, seq). */
 export class ReadyHeap {
   readonly #items: Request[] = [];
+  #run: Array<Request | null> = [];
+  /** First slot of the run that may hold a request (the ones before are holes). */
+  #head = 0;
+  /** Requests in the run. */
+  #inRun = 0;
+  /** Key of the request pushed last into the run (removed or not): the next must come after it. */
+  #lastPrio = 0;
+  #lastSeq = 0;
 
-  /** Number of requests in the heap. */
+  /** Number of requests queued. */
   get size(): number {
-    return this.#items.length;
+    return this.#items.length + this.#inRun;
+  }
+
+  /** @internal slots the run occupies, holes included (for tests of its bound). */
+  get runSlots(): number {
+    return this.#run.length;
   }
 
   push(req: Request): void {
+    const prio = req.prio;
+    if (this.#inRun === 0 || prio > this.#lastPrio || (prio === this.#lastPrio && req.seq > this.#lastSeq)) {
+      const run = this.#run;
+      req.heapIndex = RUN - run.length;
+      run.push(req);
+      this.#inRun++;
+      this.#lastPrio = prio;
+      this.#lastSeq = req.seq;
+      return;
+    }
     const items = this.#items;
     req.heapIndex = items.length;
     items.push(req);
@@ -28,16 +67,57 @@ export class ReadyHeap {
 
   /** Removes and returns the most urgent request, or undefined when empty. */
   pop(): Request | undefined {
-    const items = this.#items;
-    const top = items[0];
-    if (top === undefined) return undefined;
-    this.#removeAt(0);
-    return top;
+    const top = this.#items[0];
+    if (this.#inRun === 0) {
+      if (top !== undefined) this.#removeAt(0);
+      return top;
+    }
+    const run = this.#run;
+    let h = this.#head;
+    while (run[h] === null) h++;
+    this.#head = h;
+    const first = run[h] as Request;
+    if (top !== undefined && before(top, first)) {
+      this.#removeAt(0);
+      return top;
+    }
+    run[h] = null;
+    this.#head = h + 1;
+    first.heapIndex = -1;
+    this.#leftRun();
+    return first;
   }
 
   /** Removes `req` wherever it is. */
   remove(req: Request): void {
-    if (req.heapIndex >= 0) this.#removeAt(req.heapIndex);
+    const i = req.heapIndex;
+    if (i >= 0) {
+      this.#removeAt(i);
+    } else if (i <= RUN) {
+      this.#run[RUN - i] = null;
+      req.heapIndex = -1;
+      this.#leftRun();
+    }
+  }
+
+  /** Bookkeeping after a request left the run: reset when empty, compact when half holes. */
+  #leftRun(): void {
+    const left = --this.#inRun;
+    const run = this.#run;
+    if (left === 0) {
+      run.length = 0;
+      this.#head = 0;
+    } else if (run.length >= COMPACT_MIN && left * 2 <= run.length) {
+      const kept: Array<Request | null> = [];
+      for (let i = this.#head; i < run.length; i++) {
+        const r = run[i] as Request | null;
+        if (r === null) continue;
+        r.heapIndex = RUN - kept.length;
+        kept.push(r);
+      }
+      this.#run = kept;
+      this.#head = 0;
+    }
   }
 
   #removeAt(i: number): void {

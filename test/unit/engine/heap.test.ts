@@ -75,4 +75,108 @@ describe('ReadyHeap', () => {
     expect(h.pop()).toBeUndefined();
     expect(pops).toBeGreaterThan(1000);
   });
+
+  describe('the run (requests pushed in order)', () => {
+    test('in-order pushes go to the run and pop in order; an urgent or late-ready request still goes first', () => {
+      const h = new ReadyHeap();
+      const run = [req(0, 10), req(0, 11), req(0, 12), req(5, 13)];
+      for (const r of run) h.push(r);
+      expect(run.every((r) => r.heapIndex <= -2)).toBe(true);
+      const urgent = req(0, 14); // more urgent than the run's last entry (5, 13): into the heap
+      const late = req(0, 3); // made ready late: an older submission
+      h.push(urgent);
+      h.push(late);
+      expect(urgent.heapIndex).toBeGreaterThanOrEqual(0);
+      expect(late.heapIndex).toBeGreaterThanOrEqual(0);
+      expect(h.size).toBe(6);
+      const order: number[] = [];
+      for (let r = h.pop(); r !== undefined; r = h.pop()) order.push(r.seq);
+      expect(order).toEqual([3, 10, 11, 12, 14, 13]);
+      expect([...run, urgent, late].every((r) => r.heapIndex === -1)).toBe(true);
+    });
+
+    test('removing from the run leaves a hole that pop skips; a push after a removed last entry still appends', () => {
+      const h = new ReadyHeap();
+      const a = req(0, 1);
+      const b = req(0, 2);
+      const c = req(0, 3);
+      for (const r of [a, b, c]) h.push(r);
+      h.remove(b);
+      h.remove(c);
+      expect([b.heapIndex, c.heapIndex]).toEqual([-1, -1]);
+      const d = req(0, 4);
+      h.push(d);
+      expect(d.heapIndex).toBeLessThanOrEqual(-2);
+      h.remove(c); // not queued any more: nothing happens
+      expect(h.size).toBe(2);
+      expect(h.pop()).toBe(a);
+      expect(h.pop()).toBe(d);
+      expect(h.pop()).toBeUndefined();
+      expect(h.runSlots).toBe(0);
+    });
+
+    test('compaction renumbers what is left: removal by handle and pop order stay right', () => {
+      const h = new ReadyHeap();
+      const items = Array.from({ length: 1000 }, (_, i) => req(0, i + 1));
+      for (const r of items) h.push(r);
+      const gone = items.filter((_, i) => i % 5 !== 0 && i % 7 !== 0);
+      for (const r of gone) h.remove(r);
+      const left = items.filter((_, i) => i % 5 === 0 || i % 7 === 0);
+      expect(h.size).toBe(left.length);
+      expect(h.runSlots).toBeLessThan(items.length); // compacted at least once
+      for (const r of left.filter((_, i) => i % 2 === 1)) h.remove(r);
+      const out: Request[] = [];
+      for (let r = h.pop(); r !== undefined; r = h.pop()) out.push(r);
+      expect(out).toEqual(left.filter((_, i) => i % 2 === 0));
+    });
+
+    test('pushes and removals behind a front that never pops keep the run bounded', () => {
+      const h = new ReadyHeap();
+      const front = req(0, 1);
+      h.push(front);
+      let seq = 1;
+      for (let i = 0; i < 100000; i++) {
+        const r = req(0, ++seq);
+        h.push(r);
+        h.remove(r);
+      }
+      expect(h.size).toBe(1);
+      expect(h.runSlots).toBeLessThanOrEqual(128);
+      expect(h.pop()).toBe(front);
+    });
+
+    test('agrees with a sorted list over a seeded run of mostly in-order pushes, late ones, pops and removals', () => {
+      let a = 777;
+      const rand = (): number => {
+        a = (Math.imul(a, 1103515245) + 12345) >>> 0;
+        return a / 2 ** 32;
+      };
+      const h = new ReadyHeap();
+      const live: Request[] = [];
+      const byKey = (x: Request, y: Request): number => x.prio - y.prio || x.seq - y.seq;
+      let seq = 100000;
+      let lateSeq = 0;
+      for (let step = 0; step < 20000; step++) {
+        const roll = rand();
+        if (roll < 0.55 || live.length === 0) {
+          // Mostly priority 0 in submission order; now and then an older one or another priority.
+          const kind = rand();
+          const r = kind < 0.9 ? req(0, ++seq) : kind < 0.95 ? req(0, ++lateSeq) : req(Math.floor(rand() * 3), ++seq);
+          h.push(r);
+          live.push(r);
+        } else if (roll < 0.8) {
+          live.sort(byKey);
+          expect(h.pop()).toBe(live.shift());
+        } else {
+          const [r] = live.splice(Math.floor(rand() * live.length), 1) as [Request];
+          h.remove(r);
+          expect(r.heapIndex).toBe(-1);
+        }
+        expect(h.size).toBe(live.length);
+      }
+      live.sort(byKey);
+      for (const r of live) expect(h.pop()).toBe(r);
+      expect(h.pop()).toBeUndefined();
+    });
+  });
 });
