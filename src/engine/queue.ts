@@ -590,7 +590,8 @@ export class Engine {
       return;
     }
     this.#calls++;
-    const group = req.mergeable && lane.byStart !== null ? this.#gather(req, lane) : null;
+    // Nothing indexed for this op (merging off on the lane, or no other request ready): no lookups.
+    const group = req.mergeable && lane.indexedCount(req.op) > 0 ? this.#gather(req, lane) : null;
     if (req.mergeable) countMerge(lane, group !== null);
     if (group !== null) return this.#dispatchGroup(group, lane);
     this.#start(req, lane);
