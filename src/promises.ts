@@ -43,6 +43,8 @@ const { ECANCELED, ETIMEDOUT } = osConstants.errno;
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 const MAX_TIMEOUT = 2 ** 31 - 1;
 const MAX_BIGINT_POSITION = 2n ** 63n - 1n;
+/** fs.read's "current position" as a bigint (a literal -1n in a function makes a BigInt per call). */
+const MINUS_ONE_N = -1n;
 const INT_MIN = -(2 ** 31);
 const INT_MAX = 2 ** 31 - 1;
 
@@ -136,31 +138,22 @@ const SHAPE_WRITEV = 3;
 const SHAPE_NONE = 4;
 type Shape = typeof SHAPE_READ | typeof SHAPE_WRITE | typeof SHAPE_READV | typeof SHAPE_WRITEV | typeof SHAPE_NONE;
 
-/** A validated request, ready to queue. */
-interface Job {
-  op: Op;
-  fd: number;
-  pos: number | bigint | null;
-  buf: ArrayBufferView | null;
-  iov: readonly ArrayBufferView[] | null;
-  len: number;
-  priority: number;
-  shape: Shape;
-  /** What the result hands back: the caller's buffer or buffers. */
-  payload: unknown;
-}
-
 interface Control {
+  /** The options object, or null when none was given. */
+  o: Record<string, unknown> | null;
   signal: AbortSignal | null;
   timeout: number | undefined;
   priority: number;
 }
 
-/** One queued request's Promise side. */
+function unset(): void {}
+
+/** One request's Promise side: made with its request, bound to its Promise when queued. */
 class Pending {
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (reason: unknown) => void;
+  resolve: (value: unknown) => void = unset;
+  reject: (reason: unknown) => void = unset;
   readonly shape: Shape;
+  /** What the result hands back: the caller's buffer or buffers. */
   readonly payload: unknown;
   req: Request | null = null;
   signal: AbortSignal | null = null;
@@ -168,9 +161,7 @@ class Pending {
   /** The rejection a cancel of ours asked for (AbortError or ETIMEDOUT). */
   why: unknown = null;
 
-  constructor(resolve: (value: unknown) => void, reject: (reason: unknown) => void, shape: Shape, payload: unknown) {
-    this.resolve = resolve;
-    this.reject = reject;
+  constructor(shape: Shape, payload: unknown) {
     this.shape = shape;
     this.payload = payload;
   }
@@ -266,17 +257,17 @@ function settle(req: Request): void {
   }
 }
 
-/** Queues a validated job; the Promise settles through {@link settle}. */
-function start(job: Job, ctl: Control): Promise<unknown> {
+/** Queues a validated request (from {@link bufferRequest} and its kin); the Promise settles through {@link settle}. */
+function start(req: Request, ctl: Control): Promise<unknown> {
   const signal = ctl.signal;
   if (signal !== null && signal.aborted) return Promise.reject(new AbortError(signal.reason));
   const eng = engine();
-  const lane = eng.laneFor(job.fd);
-  if (typeof lane === 'number') return Promise.reject(systemError(lane, OP_NAMES[job.op]));
+  const lane = eng.laneFor(req.fd);
+  if (typeof lane === 'number') return Promise.reject(systemError(lane, OP_NAMES[req.op]));
+  const p = req.owner as Pending;
   return new Promise((resolve, reject) => {
-    const p = new Pending(resolve, reject, job.shape, job.payload);
-    const req = new Request(job.op, job.fd, job.pos, job.buf, job.iov, job.len, job.priority, settle, p);
-    req.face = 'promise';
+    p.resolve = resolve;
+    p.reject = reject;
     p.req = req;
     eng.submit(req, lane);
     // Some requests complete inside submit (a position Node cannot address); they need no watch.
@@ -286,16 +277,11 @@ function start(job: Job, ctl: Control): Promise<unknown> {
   });
 }
 
-/** Runs `build` (which validates) and queues its job; validation errors become rejections. */
-function run(build: () => [Job, Control]): Promise<never> {
-  let job: Job;
-  let ctl: Control;
-  try {
-    [job, ctl] = build();
-  } catch (err) {
-    return Promise.reject(err);
-  }
-  return start(job, ctl) as Promise<never>;
+/** A request of this face, its Pending as owner. */
+function request(op: Op, fd: number, pos: number | bigint | null, buf: ArrayBufferView | null, iov: readonly ArrayBufferView[] | null, len: number, priority: number, shape: Shape, payload: unknown): Request {
+  const req = new Request(op, fd, pos, buf, iov, len, priority, settle, new Pending(shape, payload));
+  req.face = 'promise';
+  return req;
 }
 
 /**
@@ -307,23 +293,39 @@ function validateFd(fd: unknown, name: string): number {
   return validateInteger(fd, name, INT_MIN, INT_MAX);
 }
 
-function validatePriority(value: unknown, name: string): number {
-  return value === undefined ? 0 : validateInteger(value, name, 0, AIO_PRIO_DELTA_MAX);
+/** `owner.field`, an integer from 0 to `max`; the name is built only for an error. */
+function optionInt(value: unknown, owner: string, field: string, max: number): number {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= max) return value;
+  return validateInteger(value, `${owner}.${field}`, 0, max);
 }
 
-function validatePosition(value: unknown, name: string): number | bigint | null {
-  if (value === undefined || value === null || value === -1 || value === -1n) return null;
+/** `owner.priority` (0 when absent). The name is built only when the value is there to check. */
+function validatePriority(value: unknown, owner: string): number {
+  return value === undefined ? 0 : validateInteger(value, `${owner}.priority`, 0, AIO_PRIO_DELTA_MAX);
+}
+
+/** `owner.position`: null for the current position. The name is built only for an error. */
+function validatePosition(value: unknown, owner: string): number | bigint | null {
+  if (value === undefined || value === null || value === -1 || value === MINUS_ONE_N) return null;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+  return checkPosition(value, `${owner}.position`);
+}
+
+/** The slow path of {@link validatePosition}: a bigint in range, or the error naming `name`. */
+function checkPosition(value: unknown, name: string): bigint {
   if (typeof value === 'bigint') {
     if (value < 0n || value > MAX_BIGINT_POSITION) throw outOfRange(name, `-1n or >= 0n && <= ${MAX_BIGINT_POSITION}n`, value);
     return value;
   }
   if (typeof value !== 'number') throw invalidArgType(name, 'of type number or bigint', value);
-  if (!Number.isSafeInteger(value) || value < 0) throw outOfRange(name, `-1 or an integer >= 0 && <= ${Number.MAX_SAFE_INTEGER}`, value);
-  return value;
+  throw outOfRange(name, `-1 or an integer >= 0 && <= ${Number.MAX_SAFE_INTEGER}`, value);
 }
 
-function controlOf(options: unknown, name: string): [Record<string, unknown> | null, Control] {
-  if (options === undefined || options === null) return [null, { signal: null, timeout: undefined, priority: 0 }];
+/** What a call without options gets (never changed). */
+const NO_OPTIONS: Control = Object.freeze({ o: null, signal: null, timeout: undefined, priority: 0 });
+
+function controlOf(options: unknown, name: string): Control {
+  if (options === undefined || options === null) return NO_OPTIONS;
   const o = validateObject(options, name);
   const signal = readField(o, 'signal', name);
   if (signal !== undefined && !isAbortSignal(signal)) throw invalidArgType(`${name}.signal`, 'an instance of AbortSignal', signal);
@@ -332,8 +334,8 @@ function controlOf(options: unknown, name: string): [Record<string, unknown> | n
     if (typeof timeout !== 'number') throw invalidArgType(`${name}.timeout`, 'of type number', timeout);
     if (!(timeout >= 0 && timeout <= MAX_TIMEOUT)) throw outOfRange(`${name}.timeout`, `>= 0 && <= ${MAX_TIMEOUT}`, timeout);
   }
-  const priority = validatePriority(readField(o, 'priority', name), `${name}.priority`);
-  return [o, { signal: signal === undefined ? null : (signal as AbortSignal), timeout: timeout as number | undefined, priority }];
+  const priority = validatePriority(readField(o, 'priority', name), name);
+  return { o, signal: signal === undefined ? null : (signal as AbortSignal), timeout: timeout as number | undefined, priority };
 }
 
 function isAbortSignal(value: unknown): value is AbortSignal {
@@ -341,20 +343,20 @@ function isAbortSignal(value: unknown): value is AbortSignal {
 }
 
 /** A request on one buffer: the view of `[offset, offset + length)` and its position. */
-function bufferJob(op: Op, shape: Shape, fd: unknown, buffer: unknown, o: Record<string, unknown> | null, name: string, priority: number, prefix = ''): Job {
+function bufferRequest(op: Op, shape: Shape, fd: unknown, buffer: unknown, o: Record<string, unknown> | null, name: string, priority: number, prefix = ''): Request {
   const f = validateFd(fd, `${prefix}fd`);
   const buf = validateBuffer(buffer, `${prefix}buffer`);
   const size = buf.byteLength;
   const offsetIn = o === null ? undefined : readField(o, 'offset', name);
-  const offset = offsetIn === undefined ? 0 : validateInteger(offsetIn, `${name}.offset`, 0, size);
+  const offset = offsetIn === undefined ? 0 : optionInt(offsetIn, name, 'offset', size);
   const lengthIn = o === null ? undefined : readField(o, 'length', name);
-  const len = lengthIn === undefined ? size - offset : validateInteger(lengthIn, `${name}.length`, 0, size - offset);
-  const pos = validatePosition(o === null ? undefined : readField(o, 'position', name), `${name}.position`);
+  const len = lengthIn === undefined ? size - offset : optionInt(lengthIn, name, 'length', size - offset);
+  const pos = validatePosition(o === null ? undefined : readField(o, 'position', name), name);
   const view = offset === 0 && len === size ? buf : new Uint8Array(buf.buffer, buf.byteOffset + offset, len);
-  return { op, fd: f, pos, buf: view, iov: null, len, priority, shape, payload: buffer };
+  return request(op, f, pos, view, null, len, priority, shape, buffer);
 }
 
-function vectorJob(op: Op, shape: Shape, fd: unknown, buffers: unknown, o: Record<string, unknown> | null, name: string, priority: number, prefix = ''): Job {
+function vectorRequest(op: Op, shape: Shape, fd: unknown, buffers: unknown, o: Record<string, unknown> | null, name: string, priority: number, prefix = ''): Request {
   const f = validateFd(fd, `${prefix}fd`);
   const list = validateArray(buffers, `${prefix}buffers`);
   const iov: ArrayBufferView[] = [];
@@ -364,12 +366,12 @@ function vectorJob(op: Op, shape: Shape, fd: unknown, buffers: unknown, o: Recor
     iov.push(b);
     len += b.byteLength;
   }
-  const pos = validatePosition(o === null ? undefined : readField(o, 'position', name), `${name}.position`);
-  return { op, fd: f, pos, buf: null, iov, len, priority, shape, payload: buffers };
+  const pos = validatePosition(o === null ? undefined : readField(o, 'position', name), name);
+  return request(op, f, pos, null, iov, len, priority, shape, buffers);
 }
 
-function syncJob(op: Op, fd: unknown, priority: number, prefix = ''): Job {
-  return { op, fd: validateFd(fd, `${prefix}fd`), pos: 0, buf: null, iov: null, len: 0, priority, shape: SHAPE_NONE, payload: undefined };
+function syncRequest(op: Op, fd: unknown, priority: number, prefix = ''): Request {
+  return request(op, validateFd(fd, `${prefix}fd`), 0, null, null, 0, priority, SHAPE_NONE, undefined);
 }
 
 /**
@@ -396,10 +398,12 @@ function syncJob(op: Op, fd: unknown, priority: number, prefix = ''): Job {
  * ```
  */
 export function read<T extends ArrayBufferView>(fd: number, buffer: T, options?: BufferOptions): Promise<ReadResult<T>> {
-  return run(() => {
-    const [o, ctl] = controlOf(options, 'options');
-    return [bufferJob(OP_READ, SHAPE_READ, fd, buffer, o, 'options', ctl.priority), ctl];
-  });
+  try {
+    const ctl = controlOf(options, 'options');
+    return start(bufferRequest(OP_READ, SHAPE_READ, fd, buffer, ctl.o, 'options', ctl.priority), ctl) as Promise<never>;
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }
 
 /**
@@ -419,10 +423,12 @@ export function read<T extends ArrayBufferView>(fd: number, buffer: T, options?:
  * ```
  */
 export function write<T extends ArrayBufferView>(fd: number, buffer: T, options?: BufferOptions): Promise<WriteResult<T>> {
-  return run(() => {
-    const [o, ctl] = controlOf(options, 'options');
-    return [bufferJob(OP_WRITE, SHAPE_WRITE, fd, buffer, o, 'options', ctl.priority), ctl];
-  });
+  try {
+    const ctl = controlOf(options, 'options');
+    return start(bufferRequest(OP_WRITE, SHAPE_WRITE, fd, buffer, ctl.o, 'options', ctl.priority), ctl) as Promise<never>;
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }
 
 /**
@@ -438,10 +444,12 @@ export function write<T extends ArrayBufferView>(fd: number, buffer: T, options?
  * ```
  */
 export function readv<T extends ArrayBufferView>(fd: number, buffers: readonly T[], options?: VectorOptions): Promise<ReadvResult<T>> {
-  return run(() => {
-    const [o, ctl] = controlOf(options, 'options');
-    return [vectorJob(OP_READ, SHAPE_READV, fd, buffers, o, 'options', ctl.priority), ctl];
-  });
+  try {
+    const ctl = controlOf(options, 'options');
+    return start(vectorRequest(OP_READ, SHAPE_READV, fd, buffers, ctl.o, 'options', ctl.priority), ctl) as Promise<never>;
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }
 
 /**
@@ -457,10 +465,12 @@ export function readv<T extends ArrayBufferView>(fd: number, buffers: readonly T
  * ```
  */
 export function writev<T extends ArrayBufferView>(fd: number, buffers: readonly T[], options?: VectorOptions): Promise<WritevResult<T>> {
-  return run(() => {
-    const [o, ctl] = controlOf(options, 'options');
-    return [vectorJob(OP_WRITE, SHAPE_WRITEV, fd, buffers, o, 'options', ctl.priority), ctl];
-  });
+  try {
+    const ctl = controlOf(options, 'options');
+    return start(vectorRequest(OP_WRITE, SHAPE_WRITEV, fd, buffers, ctl.o, 'options', ctl.priority), ctl) as Promise<never>;
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }
 
 /**
@@ -478,10 +488,12 @@ export function writev<T extends ArrayBufferView>(fd: number, buffers: readonly 
  * ```
  */
 export function fsync(fd: number, options?: RequestOptions): Promise<void> {
-  return run(() => {
-    const [, ctl] = controlOf(options, 'options');
-    return [syncJob(OP_FSYNC, fd, ctl.priority), ctl];
-  });
+  try {
+    const ctl = controlOf(options, 'options');
+    return start(syncRequest(OP_FSYNC, fd, ctl.priority), ctl) as Promise<never>;
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }
 
 /**
@@ -498,10 +510,12 @@ export function fsync(fd: number, options?: RequestOptions): Promise<void> {
  * ```
  */
 export function fdatasync(fd: number, options?: RequestOptions): Promise<void> {
-  return run(() => {
-    const [, ctl] = controlOf(options, 'options');
-    return [syncJob(OP_FDATASYNC, fd, ctl.priority), ctl];
-  });
+  try {
+    const ctl = controlOf(options, 'options');
+    return start(syncRequest(OP_FDATASYNC, fd, ctl.priority), ctl) as Promise<never>;
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }
 
 const BATCH_OPS: Readonly<Record<string, readonly [Op, Shape] | undefined>> = {
@@ -539,12 +553,12 @@ const BATCH_OPS: Readonly<Record<string, readonly [Op, Shape] | undefined>> = {
  * ```
  */
 export function batch(ops: readonly BatchOp[], options?: RequestOptions): Promise<BatchResult[]> {
-  let jobs: Job[];
+  let reqs: Request[];
   let ctl: Control;
   try {
     const list = validateArray(ops, 'ops');
-    [, ctl] = controlOf(options, 'options');
-    jobs = [];
+    ctl = controlOf(options, 'options');
+    reqs = [];
     for (let i = 0; i < list.length; i++) {
       const name = `ops[${i}]`;
       if (!(i in list)) throw invalidArgType(name, 'of type object', undefined);
@@ -553,19 +567,19 @@ export function batch(ops: readonly BatchOp[], options?: RequestOptions): Promis
       const spec = typeof kind === 'string' ? BATCH_OPS[kind] : undefined;
       if (spec === undefined) throw invalidArgType(`${name}.op`, `one of ${Object.keys(BATCH_OPS).map((k) => `'${k}'`).join(', ')}`, kind);
       const prioIn = readField(o, 'priority', name);
-      const priority = prioIn === undefined ? ctl.priority : validatePriority(prioIn, `${name}.priority`);
+      const priority = prioIn === undefined ? ctl.priority : validatePriority(prioIn, name);
       const fd = readField(o, 'fd', name);
       const [op, shape] = spec;
       const prefix = `${name}.`;
-      if (shape === SHAPE_NONE) jobs.push(syncJob(op, fd, priority, prefix));
-      else if (shape === SHAPE_READ || shape === SHAPE_WRITE) jobs.push(bufferJob(op, shape, fd, readField(o, 'buffer', name), o, name, priority, prefix));
-      else jobs.push(vectorJob(op, shape, fd, readField(o, 'buffers', name), o, name, priority, prefix));
+      if (shape === SHAPE_NONE) reqs.push(syncRequest(op, fd, priority, prefix));
+      else if (shape === SHAPE_READ || shape === SHAPE_WRITE) reqs.push(bufferRequest(op, shape, fd, readField(o, 'buffer', name), o, name, priority, prefix));
+      else reqs.push(vectorRequest(op, shape, fd, readField(o, 'buffers', name), o, name, priority, prefix));
     }
   } catch (err) {
     return Promise.reject(err);
   }
   if (ctl.signal !== null && ctl.signal.aborted) return Promise.reject(new AbortError(ctl.signal.reason));
-  return Promise.allSettled(jobs.map((job) => start(job, ctl))) as Promise<BatchResult[]>;
+  return Promise.allSettled(reqs.map((req) => start(req, ctl))) as Promise<BatchResult[]>;
 }
 
 /**
