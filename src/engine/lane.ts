@@ -266,6 +266,21 @@ export class Lane {
   }
 
   /**
+   * Carries over what `prev`, an earlier lane of the same file on this descriptor
+   * that emptied, learned about merging (the merge switch, its window and the last
+   * range offered), so that a descriptor whose queue drains now and then keeps its
+   * verdict. Heuristics only: nothing that decides ordering or correctness.
+   */
+  learnFrom(prev: Lane): void {
+    this.mergeOff = prev.mergeOff;
+    this.mergeTries = prev.mergeTries;
+    this.mergeHits = prev.mergeHits;
+    this.mergeSkipped = prev.mergeSkipped;
+    this.lastStart = prev.lastStart;
+    this.lastEnd = prev.lastEnd;
+  }
+
+  /**
    * Whether the descriptor still names the file this lane was classified for, given
    * a fresh fstat (or the errno it failed with): false once the number was closed,
    * or closed and reused for another file.

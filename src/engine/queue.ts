@@ -214,7 +214,22 @@ export class Engine {
     if (typeof facts === 'number') return facts;
     const lane = new Lane(fd, facts);
     lane.verifiedEpoch = this.#epoch;
+    const prev = this.#retired.get(fd);
+    if (prev !== undefined && prev.dev === lane.dev && prev.ino === lane.ino) lane.learnFrom(prev);
     return lane;
+  }
+
+  /**
+   * Lanes that emptied, by descriptor, the most recent last (at most RETIRED_MAX): a
+   * new lane for the same file takes over what they learned about merging.
+   */
+  readonly #retired = new Map<number, Lane>();
+
+  #retire(lane: Lane): void {
+    const retired = this.#retired;
+    retired.delete(lane.fd);
+    retired.set(lane.fd, lane);
+    if (retired.size > RETIRED_MAX) retired.delete(retired.keys().next().value as number);
   }
 
   /** Requests accepted on `fd` and not yet complete (queued or in the thread pool). */
@@ -874,6 +889,7 @@ export class Engine {
         drained?.();
       } else {
         this.#lanes.delete(lane.fd);
+        this.#retire(lane);
       }
     }
     this.outstanding--;
@@ -906,6 +922,9 @@ function waitFor(earlier: Request, req: Request): void {
   req.blockers++;
   (earlier.dependents ??= []).push(req);
 }
+
+/** Emptied lanes kept for what they learned about merging (Engine#retire). */
+const RETIRED_MAX = 64;
 
 /**
  * Most ready requests of one op on one descriptor in the merge index. Merging needs

@@ -353,6 +353,25 @@ describe('Engine: descriptors where merging rarely pays stop indexing', () => {
     expect(seq.map((r) => r.value)).toEqual([4096, 4096, 4096, 4096]);
   });
 
+  test('the verdict outlives the lane: a descriptor whose queue drains keeps merging off for the same file, not for another file on its number', async () => {
+    const lane = await window(0);
+    expect(lane.mergeOff).toBe(true);
+    await drain();
+    // Emptied: the next request makes a new lane, which takes over what this one learned.
+    const again = eng.laneFor(10) as Lane;
+    expect(again).not.toBe(lane);
+    expect(again.mergeOff).toBe(true);
+    for (const [i, p] of scattered(10, 1 << 24).entries()) submit(`d${i}`, OP_READ, 10, p, 4096);
+    expect((eng.laneFor(10) as Lane).indexedCount(OP_READ)).toBe(0);
+    await drain();
+    // The number now names another file: it starts afresh.
+    held.reopen(10);
+    const fresh = eng.laneFor(10) as Lane;
+    expect(fresh.mergeOff).toBe(false);
+    expect(fresh.mergeTries).toBe(0);
+    expect(order.filter((l) => l.startsWith('d'))).toHaveLength(10);
+  });
+
   test(`a descriptor left out of the index is tried again after ${MERGE_RETRY} requests`, async () => {
     const lane = await window(0);
     const indexed = lane.indexedCount(OP_READ);
