@@ -38,7 +38,8 @@
  *   complete in submission order. A descriptor where fewer than MERGE_MIN_HITS of
  *   MERGE_WINDOW dispatches merged stops entering its ready requests in the merge index
  *   (random I/O pays nothing for merging) until a request continues the previous one,
- *   or MERGE_RETRY requests later; merging is an optimisation, never a promise.
+ *   or MERGE_RETRY requests later; the verdict outlives the lane when its queue
+ *   drains (for the same file). Merging is an optimisation, never a promise.
  * - Dispatch is batched behind completions. From the first thread-pool completion of
  *   an event-loop turn until that turn's check phase (one setImmediate), and while
  *   deferred notifications run (until the microtasks they queued have run: code that
