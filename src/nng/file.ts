@@ -25,7 +25,7 @@ import { OP_FDATASYNC, OP_FSYNC, OP_READ, OP_WRITE, Request, type Op } from '../
 import { invalidArgType } from '../errors';
 import { NNG_EAGAIN, NNG_EINVAL } from './constants';
 import { errnoToNng } from './errors';
-import { iovOf, nng_aio_begin, nng_aio_defer, nng_aio_finish, validateAio, type NngAio } from './handle';
+import { iovOf, nng_aio_begin, nng_aio_defer, nng_aio_finish, validateAio, type NngAio, type NngIov } from './handle';
 
 const { ECANCELED, EIO } = osConstants.errno;
 
@@ -98,8 +98,11 @@ function submit(req: Request, fd: number): void {
  * detached (its byteLength is then 0, and a new view of it throws).
  */
 function views(aio: NngAio): ArrayBufferView[] {
+  const iov = iovOf(aio);
   const out: ArrayBufferView[] = [];
-  for (const { iov_buf, iov_len } of iovOf(aio)) {
+  // Indexed, not for-of: the iterator protocol allocated on every operation.
+  for (let i = 0; i < iov.length; i++) {
+    const { iov_buf, iov_len } = iov[i] as NngIov;
     if (iov_len > iov_buf.byteLength) throw new RangeError('iov entry longer than its buffer');
     out.push(iov_len > 0 && iov_len === iov_buf.byteLength ? iov_buf : new Uint8Array(iov_buf.buffer, iov_buf.byteOffset, iov_len));
   }
