@@ -40,3 +40,21 @@ export function watchTimers(): TimerWatch {
     },
   };
 }
+
+/**
+ * Watches timers around every test of the calling file (beforeEach/afterEach).
+ *
+ * @returns a function giving the number of timers the current test made that are
+ * still armed.
+ */
+export function trackTimers(): () => number {
+  let watch: TimerWatch | null = null;
+  beforeEach(() => {
+    watch = watchTimers();
+  });
+  afterEach(() => {
+    watch?.restore();
+    watch = null;
+  });
+  return () => (watch as TimerWatch).armed();
+}

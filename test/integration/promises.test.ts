@@ -13,7 +13,7 @@ import { getEventListeners } from 'node:events';
 import { AioError, AioFileHandle, EOVERFLOW, aio_init, promises } from '../../src/index';
 import { DEFAULTS, engine } from '../../src/engine/queue';
 import { cleanup, fifo, tmpDir, tmpFile, tmpPath, track, untrack } from '../helpers/files';
-import { type TimerWatch, watchTimers } from '../helpers/timers';
+import { trackTimers } from '../helpers/timers';
 import { flush, fulfilment, mustCall, rejection, sleep } from '../helpers/mustcall';
 
 afterAll(cleanup);
@@ -52,18 +52,7 @@ function shape(err: unknown): { code: unknown; errno: unknown; syscall: unknown;
 }
 
 /** Timers made during this test and still armed (test/helpers/timers.ts says why not getActiveResourcesInfo). */
-let timers: TimerWatch | null = null;
-beforeEach(() => {
-  timers = watchTimers();
-});
-afterEach(() => {
-  timers?.restore();
-  timers = null;
-});
-
-function timeouts(): number {
-  return (timers as TimerWatch).armed();
-}
+const timeouts = trackTimers();
 
 /** A descriptor number that was just closed. */
 function closedFd(): number {

@@ -31,7 +31,7 @@ import {
 } from '../../src/index';
 import { engine } from '../../src/engine/queue';
 import { HeldBackend } from '../helpers/held-backend';
-import { type TimerWatch, watchTimers } from '../helpers/timers';
+import { trackTimers } from '../helpers/timers';
 import { flush, fulfilment, mustCall, rejection, sleep } from '../helpers/mustcall';
 
 const F = 1000;
@@ -100,18 +100,7 @@ function abortListeners(signal: AbortSignal): number {
 }
 
 /** Timers made during this test and still armed (test/helpers/timers.ts says why not getActiveResourcesInfo). */
-let timers: TimerWatch | null = null;
-beforeEach(() => {
-  timers = watchTimers();
-});
-afterEach(() => {
-  timers?.restore();
-  timers = null;
-});
-
-function timeouts(): number {
-  return (timers as TimerWatch).armed();
-}
+const timeouts = trackTimers();
 
 let held: HeldBackend;
 let restore: () => void;

@@ -7,6 +7,45 @@ function req(prio: number, seq: number): Request {
   return r;
 }
 
+/**
+ * Runs `steps` seeded random operations on a heap and a sorted reference list: a push
+ * of `make(rand)` with probability `pPush` (always when empty), a pop with `pPop`, else
+ * the removal of a random live request; checks every pop, removal and size, then
+ * drains both. Returns the number of pops.
+ */
+function agreesWithSortedList(seed: number, steps: number, pPush: number, pPop: number, make: (rand: () => number) => Request): number {
+  let a = seed;
+  const rand = (): number => {
+    a = (Math.imul(a, 1103515245) + 12345) >>> 0;
+    return a / 2 ** 32;
+  };
+  const h = new ReadyHeap();
+  const live: Request[] = [];
+  const byKey = (x: Request, y: Request): number => x.prio - y.prio || x.seq - y.seq;
+  let pops = 0;
+  for (let step = 0; step < steps; step++) {
+    const roll = rand();
+    if (roll < pPush || live.length === 0) {
+      const r = make(rand);
+      h.push(r);
+      live.push(r);
+    } else if (roll < pPush + pPop) {
+      live.sort(byKey);
+      expect(h.pop()).toBe(live.shift());
+      pops++;
+    } else {
+      const [r] = live.splice(Math.floor(rand() * live.length), 1) as [Request];
+      h.remove(r);
+      expect(r.heapIndex).toBe(-1);
+    }
+    expect(h.size).toBe(live.length);
+  }
+  live.sort(byKey);
+  for (const r of live) expect(h.pop()).toBe(r);
+  expect(h.pop()).toBeUndefined();
+  return pops;
+}
+
 describe('ReadyHeap', () => {
   test('pops by priority, then by submission order', () => {
     const h = new ReadyHeap();
@@ -42,37 +81,8 @@ describe('ReadyHeap', () => {
   });
 
   test('agrees with a sorted list over a seeded random run of pushes, pops and removals', () => {
-    let a = 12345;
-    const rand = (): number => {
-      a = (Math.imul(a, 1103515245) + 12345) >>> 0;
-      return a / 2 ** 32;
-    };
-    const h = new ReadyHeap();
-    const live: Request[] = [];
-    const byKey = (x: Request, y: Request): number => x.prio - y.prio || x.seq - y.seq;
     let seq = 0;
-    let pops = 0;
-    for (let step = 0; step < 5000; step++) {
-      const roll = rand();
-      if (roll < 0.5 || live.length === 0) {
-        const r = req(Math.floor(rand() * 4), ++seq);
-        h.push(r);
-        live.push(r);
-      } else if (roll < 0.75) {
-        live.sort(byKey);
-        expect(h.pop()).toBe(live.shift());
-        pops++;
-      } else {
-        const i = Math.floor(rand() * live.length);
-        const [r] = live.splice(i, 1) as [Request];
-        h.remove(r);
-        expect(r.heapIndex).toBe(-1);
-      }
-      expect(h.size).toBe(live.length);
-    }
-    live.sort(byKey);
-    for (const r of live) expect(h.pop()).toBe(r);
-    expect(h.pop()).toBeUndefined();
+    const pops = agreesWithSortedList(12345, 5000, 0.5, 0.25, (rand) => req(Math.floor(rand() * 4), ++seq));
     expect(pops).toBeGreaterThan(1000);
   });
 
@@ -146,37 +156,14 @@ describe('ReadyHeap', () => {
     });
 
     test('agrees with a sorted list over a seeded run of mostly in-order pushes, late ones, pops and removals', () => {
-      let a = 777;
-      const rand = (): number => {
-        a = (Math.imul(a, 1103515245) + 12345) >>> 0;
-        return a / 2 ** 32;
-      };
-      const h = new ReadyHeap();
-      const live: Request[] = [];
-      const byKey = (x: Request, y: Request): number => x.prio - y.prio || x.seq - y.seq;
       let seq = 100000;
       let lateSeq = 0;
-      for (let step = 0; step < 20000; step++) {
-        const roll = rand();
-        if (roll < 0.55 || live.length === 0) {
-          // Mostly priority 0 in submission order; now and then an older one or another priority.
-          const kind = rand();
-          const r = kind < 0.9 ? req(0, ++seq) : kind < 0.95 ? req(0, ++lateSeq) : req(Math.floor(rand() * 3), ++seq);
-          h.push(r);
-          live.push(r);
-        } else if (roll < 0.8) {
-          live.sort(byKey);
-          expect(h.pop()).toBe(live.shift());
-        } else {
-          const [r] = live.splice(Math.floor(rand() * live.length), 1) as [Request];
-          h.remove(r);
-          expect(r.heapIndex).toBe(-1);
-        }
-        expect(h.size).toBe(live.length);
-      }
-      live.sort(byKey);
-      for (const r of live) expect(h.pop()).toBe(r);
-      expect(h.pop()).toBeUndefined();
+      // Mostly priority 0 in submission order; now and then an older one or another priority.
+      const pops = agreesWithSortedList(777, 20000, 0.55, 0.25, (rand) => {
+        const kind = rand();
+        return kind < 0.9 ? req(0, ++seq) : kind < 0.95 ? req(0, ++lateSeq) : req(Math.floor(rand() * 3), ++seq);
+      });
+      expect(pops).toBeGreaterThan(4000);
     });
   });
 });
