@@ -299,9 +299,9 @@ function optionInt(value: unknown, owner: string, field: string, max: number): n
   return validateInteger(value, `${owner}.${field}`, 0, max);
 }
 
-/** `owner.priority` (0 when absent). The name is built only when the value is there to check. */
+/** `owner.priority` (0 when absent). */
 function validatePriority(value: unknown, owner: string): number {
-  return value === undefined ? 0 : validateInteger(value, `${owner}.priority`, 0, AIO_PRIO_DELTA_MAX);
+  return value === undefined ? 0 : optionInt(value, owner, 'priority', AIO_PRIO_DELTA_MAX);
 }
 
 /** `owner.position`: null for the current position. The name is built only for an error. */
