@@ -130,18 +130,12 @@ export class Request {
    */
   extra: Extra | Waiter | null = null;
   /**
-   * @internal the lane's hazard index (lane.ts): children in its tree of outstanding
-   * positioned requests, or neighbours in its list of gated ones.
+   * @internal the lane's hazard index (lane.ts): neighbours in its chunk grid's list or
+   * in its list of gated requests; null in its tree (a tree node of its own holds the
+   * links there, and the subtree's reach, so no request carries a field for them).
    */
   hazardLeft: Request | null = null;
   hazardRight: Request | null = null;
-  /**
-   * @internal the furthest end (byte after the last) in this one's subtree of the
-   * hazard tree, kept here rather than as a link so that a lookup reads one request
-   * per tree level, not two; null when not in a tree (null also keeps the field
-   * tagged, so an end past 2 GiB costs no number box in every request).
-   */
-  hazardReach: number | null = null;
   /**
    * @internal the booleans, op, state, face and priority below, packed (see the layout
    * above): a queued request costs one field for all of them instead of one field
