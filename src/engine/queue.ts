@@ -921,7 +921,7 @@ function countMerge(lane: Lane, merged: boolean): void {
 /** Makes `req` wait for `earlier` (a hazard edge). */
 function waitFor(earlier: Request, req: Request): void {
   req.blockers++;
-  (earlier.dependents ??= []).push(req);
+  earlier.addDependent(req);
 }
 
 /** Emptied lanes kept for what they learned about merging (Engine#retire). */

@@ -64,10 +64,14 @@ export type Waiter = ((req: Request) => void) & { over?: boolean };
 /** A request's waiters: one (the usual case: one aio_suspend at a time), or several. */
 export type Waiters = Waiter | Waiter[];
 
-/** What a request keeps only while someone asked for it: a trace context, aio_suspend waiters. */
+/**
+ * What a request keeps only while someone asked for it: a trace context, aio_suspend
+ * waiters, later requests waiting for it (a hazard: most requests have none).
+ */
 interface Extra {
   trace: TraceContext | null;
   waiters: Waiters | null;
+  dependents: Request[] | null;
 }
 
 /** The public face a request came from. */
@@ -117,16 +121,15 @@ export class Request {
   heapIndex = -1;
   /** @internal earlier requests this one must wait for. */
   blockers = 0;
-  /** @internal later requests waiting for this one. */
-  dependents: Request[] | null = null;
   /**
    * @internal {@link coveredError} for barriers, {@link partial} for reads and writes:
    * no request needs both, so they share one field.
    */
   shared = 0;
   /**
-   * @internal the trace context and aio_suspend waiters, once either is set: one
-   * field for both; a lone waiter (the aio_suspend loop) is kept as itself.
+   * @internal the trace context, aio_suspend waiters and dependents, once any is set:
+   * one field for all three (issue 4's memory target); a lone waiter (the aio_suspend
+   * loop) is kept as itself.
    */
   extra: Extra | Waiter | null = null;
   /**
@@ -242,7 +245,7 @@ export class Request {
   set trace(ctx: TraceContext | null) {
     const x = this.extra;
     if (x !== null && typeof x !== 'function') x.trace = ctx;
-    else if (ctx !== null) this.extra = { trace: ctx, waiters: x };
+    else if (ctx !== null) this.extra = { trace: ctx, waiters: x, dependents: null };
   }
 
   /** @internal callbacks to run once when the status becomes final (aio_suspend waiters). */
@@ -255,7 +258,26 @@ export class Request {
     if (x !== null && typeof x !== 'function') x.waiters = ws;
     // One waiter and no trace (a loop over aio_suspend): the waiter itself, no record.
     else if (ws === null || typeof ws === 'function') this.extra = ws;
-    else this.extra = { trace: null, waiters: ws };
+    else this.extra = { trace: null, waiters: ws, dependents: null };
+  }
+
+  /** @internal later requests waiting for this one (hazard edges), or null. */
+  get dependents(): Request[] | null {
+    const x = this.extra;
+    return x === null || typeof x === 'function' ? null : x.dependents;
+  }
+  set dependents(ds: Request[] | null) {
+    const x = this.extra;
+    if (x !== null && typeof x !== 'function') x.dependents = ds;
+    else if (ds !== null) this.extra = { trace: null, waiters: x, dependents: ds };
+  }
+
+  /** @internal makes `later` one of the requests waiting for this one. */
+  addDependent(later: Request): void {
+    const x = this.extra;
+    if (x === null || typeof x === 'function') this.extra = { trace: null, waiters: x, dependents: [later] };
+    else if (x.dependents === null) x.dependents = [later];
+    else x.dependents.push(later);
   }
 
   /** Set by the face when the result has been retrieved (aio_return's once-only rule). */

@@ -90,4 +90,28 @@ describe('Request: packed fields', () => {
     s.trace = null;
     expect([s.trace, s.waiters]).toEqual([null, a]);
   });
+
+  test('dependents live in the same record, made on the first one: a lone waiter, a trace and the dependents keep one another', () => {
+    const r = new Request(OP_READ, 3, 0, null, null, 0, 0, noop, null);
+    const later = [1, 2, 3].map(() => new Request(OP_WRITE, 3, 0, null, null, 0, 0, noop, null));
+    expect(r.dependents).toBeNull();
+    r.dependents = null;
+    expect(r.extra).toBeNull(); // nulls allocate nothing
+    const wake = (): void => {};
+    r.waiters = wake;
+    r.addDependent(later[0] as Request);
+    expect([r.waiters, r.trace, r.dependents]).toEqual([wake, null, [later[0]]]);
+    r.addDependent(later[1] as Request);
+    const ctx = { id: 3 } as unknown as TraceContext;
+    r.trace = ctx;
+    r.waiters = null;
+    expect([r.waiters, r.trace, r.dependents]).toEqual([null, ctx, [later[0], later[1]]]);
+    r.dependents = null;
+    expect([r.waiters, r.trace, r.dependents]).toEqual([null, ctx, null]);
+    r.addDependent(later[2] as Request);
+    expect(r.dependents).toEqual([later[2]]);
+    const s = new Request(OP_READ, 3, 0, null, null, 0, 0, noop, null);
+    s.dependents = [later[0] as Request];
+    expect([s.waiters, s.trace, s.dependents]).toEqual([null, null, [later[0]]]);
+  });
 });
