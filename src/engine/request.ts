@@ -106,21 +106,23 @@ export class Request {
   /** Submission order, assigned by the engine; FIFO tie-break among equal priorities. */
   seq = 0;
   /**
-   * @internal how it ended, in one field (issue 4's memory target): bytes transferred
-   * (>= 0) on success, minus the errno on failure; 0 until DONE. Read it through
-   * {@link error} and {@link value}; set it with {@link settle}.
+   * @internal one number whose meaning follows the state, one field for three (issue
+   * 4's memory target):
+   * - BLOCKED: how many earlier requests it waits for ({@link blockers});
+   * - READY: where it sits in the ready queue ({@link heapIndex}: heap.ts's encoding);
+   * - IN_FLIGHT: -1 (the ready queue let it go);
+   * - DONE: how it ended: bytes transferred (>= 0) on success, minus the errno on
+   *   failure. Read it through {@link error} and {@link value}; set it with {@link settle}.
+   * A BLOCKED request is never in the ready queue and a READY one waits for nothing,
+   * so no two of these are needed at once.
    */
-  result = 0;
+  slot = 0;
 
   /** @internal the lane (per-descriptor state) while outstanding. */
   lane: Lane | null = null;
   /** @internal neighbours in the lane's outstanding list, in submission order. */
   lanePrev: Request | null = null;
   laneNext: Request | null = null;
-  /** @internal index in the ready heap, -1 when not in it. */
-  heapIndex = -1;
-  /** @internal earlier requests this one must wait for. */
-  blockers = 0;
   /**
    * @internal {@link coveredError} for barriers, {@link partial} for reads and writes:
    * no request needs both, so they share one field.
@@ -168,21 +170,38 @@ export class Request {
     this.flags = (iov !== null ? VECTORED : 0) | (op << OP_SHIFT) | (BLOCKED << STATE_SHIFT) | (prio << PRIO_SHIFT);
   }
 
-  /** 0 on success, a positive errno on failure; meaningful only once DONE. */
+  /** 0 on success, a positive errno on failure; meaningful only once DONE (0 until then). */
   get error(): number {
-    const r = this.result;
-    return r < 0 ? -r : 0;
+    const r = this.slot;
+    return r < 0 && ((this.flags >> STATE_SHIFT) & TWO_BITS) === DONE ? -r : 0;
   }
 
-  /** Bytes transferred (or 0 for fsync) on success, -1 on failure. */
+  /** Bytes transferred (or 0 for fsync) on success, -1 on failure; 0 until DONE. */
   get value(): number {
-    const r = this.result;
+    if (((this.flags >> STATE_SHIFT) & TWO_BITS) !== DONE) return 0;
+    const r = this.slot;
     return r < 0 ? -1 : r;
   }
 
-  /** @internal records how it ended: `error` 0 and `value` bytes, or a positive errno (value is then -1). */
+  /** @internal records how it ended (the request is DONE): `error` 0 and `value` bytes, or a positive errno (value is then -1). */
   settle(error: number, value: number): void {
-    this.result = error !== 0 ? -error : value;
+    this.slot = error !== 0 ? -error : value;
+  }
+
+  /** @internal earlier requests this one waits for (hazard edges); 0 unless BLOCKED. */
+  get blockers(): number {
+    return ((this.flags >> STATE_SHIFT) & TWO_BITS) === BLOCKED ? this.slot : 0;
+  }
+  set blockers(n: number) {
+    this.slot = n;
+  }
+
+  /** @internal its place in the ready queue while READY (see heap.ts; -1 once it left it). */
+  get heapIndex(): number {
+    return this.slot;
+  }
+  set heapIndex(i: number) {
+    this.slot = i;
   }
 
   /** The operation. */

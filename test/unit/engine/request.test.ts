@@ -45,6 +45,24 @@ describe('Request: packed fields', () => {
     expect(() => new Request(OP_WRITE, 3, 0, b, iov, 4, 0, noop, null)).toThrow(/buf and iov cannot both be given/);
   });
 
+  test('blockers, heap place and result share one number: blockers read 0 unless BLOCKED, error and value 0 until DONE', () => {
+    const r = new Request(OP_READ, 3, 0, null, null, 8, 0, noop, null);
+    expect([r.blockers, r.error, r.value]).toEqual([0, 0, 0]);
+    r.blockers = 3;
+    expect([r.blockers, r.error, r.value]).toEqual([3, 0, 0]);
+    r.state = READY;
+    r.heapIndex = -5;
+    expect([r.blockers, r.heapIndex, r.error, r.value]).toEqual([0, -5, 0, 0]);
+    r.state = IN_FLIGHT;
+    r.heapIndex = -1;
+    expect([r.blockers, r.error, r.value]).toEqual([0, 0, 0]);
+    r.state = DONE;
+    r.settle(0, 8);
+    expect([r.blockers, r.error, r.value]).toEqual([0, 0, 8]);
+    r.settle(5, -1);
+    expect([r.blockers, r.error, r.value]).toEqual([0, 5, -1]);
+  });
+
   test('coveredError reads 0 on a read or write, partial reads 0 on a barrier', () => {
     const w = new Request(OP_WRITE, 3, 0, new Uint8Array(8), null, 8, 0, noop, null);
     w.partial = 5;
