@@ -51,6 +51,14 @@ const TWO_BITS = 3;
 /** The largest priority a request can carry (the faces allow 0 to AIO_PRIO_DELTA_MAX, 20). */
 const PRIO_MAX = (1 << (30 - PRIO_SHIFT)) - 1;
 
+/**
+ * `flags` with `bit` set or cleared. A module function, not a private method: a class
+ * with a private method stores its brand in every instance (8 bytes per request).
+ */
+function withBit(flags: number, bit: number, on: boolean): number {
+  return on ? flags | bit : flags & ~bit;
+}
+
 /** The faces, in the order of their two-bit codes in {@link Request.flags}. */
 const FACES = ['posix', 'nng', 'promise'] as const;
 
@@ -304,7 +312,7 @@ export class Request {
     return (this.flags & RETRIEVED) !== 0;
   }
   set retrieved(on: boolean) {
-    this.#set(RETRIEVED, on);
+    this.flags = withBit(this.flags, RETRIEVED, on);
   }
 
   /** @internal true when it must wait for every earlier request of its lane (barriers, streams). */
@@ -312,7 +320,7 @@ export class Request {
     return (this.flags & GATED) !== 0;
   }
   set gated(on: boolean) {
-    this.#set(GATED, on);
+    this.flags = withBit(this.flags, GATED, on);
   }
 
   /**
@@ -324,7 +332,7 @@ export class Request {
     return (this.flags & WHOLE) !== 0;
   }
   set whole(on: boolean) {
-    this.#set(WHOLE, on);
+    this.flags = withBit(this.flags, WHOLE, on);
   }
 
   /**
@@ -336,7 +344,7 @@ export class Request {
     return (this.flags & HALTED) !== 0;
   }
   set halted(on: boolean) {
-    this.#set(HALTED, on);
+    this.flags = withBit(this.flags, HALTED, on);
   }
 
   /** @internal true while listed in its lane's merge index (ready, positional, mergeable). */
@@ -344,7 +352,7 @@ export class Request {
     return (this.flags & INDEXED) !== 0;
   }
   set indexed(on: boolean) {
-    this.#set(INDEXED, on);
+    this.flags = withBit(this.flags, INDEXED, on);
   }
 
   /** @internal true when it may share a system call with adjacent requests (see queue.ts). */
@@ -352,11 +360,7 @@ export class Request {
     return (this.flags & MERGEABLE) !== 0;
   }
   set mergeable(on: boolean) {
-    this.#set(MERGEABLE, on);
-  }
-
-  #set(bit: number, on: boolean): void {
-    this.flags = on ? this.flags | bit : this.flags & ~bit;
+    this.flags = withBit(this.flags, MERGEABLE, on);
   }
 
   /** True for fsync and fdatasync: barriers over earlier requests on the descriptor. */
