@@ -73,13 +73,31 @@ export type Waiter = ((req: Request) => void) & { over?: boolean };
 export type Waiters = Waiter | Waiter[];
 
 /**
- * What a request keeps only while someone asked for it: a trace context, aio_suspend
- * waiters, later requests waiting for it (a hazard: most requests have none).
+ * What a request keeps only when it comes to need it: a trace context, aio_suspend
+ * waiters, later requests waiting for it (a hazard), the bytes a whole write wrote so
+ * far or the error a barrier carries. Most requests need none of these.
  */
 interface Extra {
   trace: TraceContext | null;
   waiters: Waiters | null;
   dependents: Request[] | null;
+  /** {@link Request.coveredError} for barriers, {@link Request.partial} for reads and writes: no request needs both. */
+  shared: number;
+}
+
+/** The extra record of `req`, made on first use (a lone waiter moves into it). */
+function recordOf(req: Request): Extra {
+  const x = req.extra;
+  if (x !== null && typeof x !== 'function') return x;
+  const rec: Extra = { trace: null, waiters: x, dependents: null, shared: 0 };
+  req.extra = rec;
+  return rec;
+}
+
+/** The number `shared` of `req`'s extra record, 0 without one. */
+function sharedOf(req: Request): number {
+  const x = req.extra;
+  return x === null || typeof x === 'function' ? 0 : x.shared;
 }
 
 /** The public face a request came from. */
@@ -132,14 +150,9 @@ export class Request {
   lanePrev: Request | null = null;
   laneNext: Request | null = null;
   /**
-   * @internal {@link coveredError} for barriers, {@link partial} for reads and writes:
-   * no request needs both, so they share one field.
-   */
-  shared = 0;
-  /**
-   * @internal the trace context, aio_suspend waiters and dependents, once any is set:
-   * one field for all three (issue 4's memory target); a lone waiter (the aio_suspend
-   * loop) is kept as itself.
+   * @internal the trace context, aio_suspend waiters, dependents, and a whole write's
+   * partial count or a barrier's covered error, once any is set: one field for all
+   * (issue 4's memory target); a lone waiter (the aio_suspend loop) is kept as itself.
    */
   extra: Extra | Waiter | null = null;
   /**
@@ -250,18 +263,18 @@ export class Request {
 
   /** @internal for barriers: the first failure among the writes it covers (0 for other requests). */
   get coveredError(): number {
-    return this.isBarrier ? this.shared : 0;
+    return this.isBarrier ? sharedOf(this) : 0;
   }
   set coveredError(errno: number) {
-    this.shared = errno;
+    if (errno !== 0 || sharedOf(this) !== 0) recordOf(this).shared = errno;
   }
 
   /** For whole writes: bytes written by earlier pieces (the count to report with an error); 0 for barriers. */
   get partial(): number {
-    return this.isBarrier ? 0 : this.shared;
+    return this.isBarrier ? 0 : sharedOf(this);
   }
   set partial(bytes: number) {
-    this.shared = bytes;
+    if (bytes !== 0 || sharedOf(this) !== 0) recordOf(this).shared = bytes;
   }
 
   /** @internal the tracing context while someone listens (engine/trace.ts), else null. */
@@ -271,8 +284,7 @@ export class Request {
   }
   set trace(ctx: TraceContext | null) {
     const x = this.extra;
-    if (x !== null && typeof x !== 'function') x.trace = ctx;
-    else if (ctx !== null) this.extra = { trace: ctx, waiters: x, dependents: null };
+    if (ctx !== null || (x !== null && typeof x !== 'function')) recordOf(this).trace = ctx;
   }
 
   /** @internal callbacks to run once when the status becomes final (aio_suspend waiters). */
@@ -285,7 +297,7 @@ export class Request {
     if (x !== null && typeof x !== 'function') x.waiters = ws;
     // One waiter and no trace (a loop over aio_suspend): the waiter itself, no record.
     else if (ws === null || typeof ws === 'function') this.extra = ws;
-    else this.extra = { trace: null, waiters: ws, dependents: null };
+    else recordOf(this).waiters = ws;
   }
 
   /** @internal later requests waiting for this one (hazard edges), or null. */
@@ -295,16 +307,14 @@ export class Request {
   }
   set dependents(ds: Request[] | null) {
     const x = this.extra;
-    if (x !== null && typeof x !== 'function') x.dependents = ds;
-    else if (ds !== null) this.extra = { trace: null, waiters: x, dependents: ds };
+    if (ds !== null || (x !== null && typeof x !== 'function')) recordOf(this).dependents = ds;
   }
 
   /** @internal makes `later` one of the requests waiting for this one. */
   addDependent(later: Request): void {
-    const x = this.extra;
-    if (x === null || typeof x === 'function') this.extra = { trace: null, waiters: x, dependents: [later] };
-    else if (x.dependents === null) x.dependents = [later];
-    else x.dependents.push(later);
+    const rec = recordOf(this);
+    if (rec.dependents === null) rec.dependents = [later];
+    else rec.dependents.push(later);
   }
 
   /** Set by the face when the result has been retrieved (aio_return's once-only rule). */

@@ -72,6 +72,29 @@ describe('Request: packed fields', () => {
     expect([b.coveredError, b.partial]).toEqual([5, 0]);
   });
 
+  test('partial and coveredError live in the extra record: zero allocates nothing, and they keep a lone waiter, a trace and dependents', () => {
+    const w = new Request(OP_WRITE, 3, 0, new Uint8Array(8), null, 8, 0, noop, null);
+    w.partial = 0;
+    expect(w.extra).toBeNull();
+    const wake = (): void => {};
+    w.waiters = wake;
+    w.partial = 3;
+    expect([w.partial, w.waiters, w.trace, w.dependents]).toEqual([3, wake, null, null]);
+    const later = new Request(OP_READ, 3, 0, null, null, 0, 0, noop, null);
+    w.addDependent(later);
+    const ctx = { id: 4 } as unknown as TraceContext;
+    w.trace = ctx;
+    w.partial = 7;
+    w.waiters = null;
+    expect([w.partial, w.waiters, w.trace, w.dependents]).toEqual([7, null, ctx, [later]]);
+    const b = new Request(OP_FSYNC, 3, 0, null, null, 0, 0, noop, null);
+    b.coveredError = 0;
+    expect([b.extra, b.coveredError]).toEqual([null, 0]);
+    b.waiters = wake;
+    b.coveredError = 9;
+    expect([b.coveredError, b.partial, b.waiters]).toEqual([9, 0, wake]);
+  });
+
   test('trace and waiters share a record made on first use; setting one keeps the other', () => {
     const r = new Request(OP_READ, 3, 0, null, null, 0, 0, noop, null);
     expect([r.trace, r.waiters, r.extra]).toEqual([null, null, null]);
