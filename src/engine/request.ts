@@ -6,6 +6,20 @@
  * The faces create requests and read their results; only the engine changes their
  * state. A request's fields are a snapshot taken at submission: the caller's control
  * block may change afterwards without affecting the operation.
+ *
+ * Memory (issue 4: a queued request's heap, control block included, <= 300 bytes): a
+ * request is 15 in-object fields (144 bytes with its header); what only some requests
+ * need lives elsewhere:
+ * - booleans, op, state, face and priority are packed into `flags`;
+ * - `slot` is one number whose meaning follows the state: the blocker count while
+ *   BLOCKED, the ready-queue place while READY, the result once DONE;
+ * - the trace context, aio_suspend waiters, dependents (later requests waiting for
+ *   this one) and a whole write's partial count or a barrier's covered error live in
+ *   the `extra` record, made only when one of them is set (a lone waiter is kept as
+ *   itself);
+ * - the hazard tree's links and subtree reach live in a node of the lane's own
+ *   (lane.ts), for the few requests in a tree;
+ * - no private methods: a class that has one stores its brand in every instance.
  */
 import type { Lane } from './lane';
 import type { TraceContext } from './trace';
