@@ -12,8 +12,9 @@
  *   ready late because it waited for an earlier request): push, pop and removal of
  *   any element in O(log n).
  * Pop takes the earlier of the two fronts. Each request remembers where it is
- * (`heapIndex`: its heap slot when >= 0, its run slot as -2 - slot when <= -2, -1
- * when in neither) so that removal needs no search.
+ * (`slot`, its heapIndex: its heap slot when >= 0, its run slot as -2 - slot when
+ * <= -2, -1 once it left both) so that removal needs no search. The field means
+ * other things in other states (request.ts): only READY requests are ever in here.
  */
 import type { Request } from './request';
 
@@ -21,7 +22,7 @@ function before(a: Request, b: Request): boolean {
   return a.prio < b.prio || (a.prio === b.prio && a.seq < b.seq);
 }
 
-/** Run slots start here (heapIndex = RUN - slot). */
+/** Run slots start here (req.slot = RUN - slot). */
 const RUN = -2;
 /** Below this many slots the run is never compacted. */
 const COMPACT_MIN = 64;
@@ -52,7 +53,7 @@ export class ReadyHeap {
     const prio = req.prio;
     if (this.#inRun === 0 || prio > this.#lastPrio || (prio === this.#lastPrio && req.seq > this.#lastSeq)) {
       const run = this.#run;
-      req.heapIndex = RUN - run.length;
+      req.slot = RUN - run.length;
       run.push(req);
       this.#inRun++;
       this.#lastPrio = prio;
@@ -60,9 +61,9 @@ export class ReadyHeap {
       return;
     }
     const items = this.#items;
-    req.heapIndex = items.length;
+    req.slot = items.length;
     items.push(req);
-    this.#up(req.heapIndex);
+    this.#up(req.slot);
   }
 
   /** Removes and returns the most urgent request, or undefined when empty. */
@@ -83,19 +84,22 @@ export class ReadyHeap {
     }
     run[h] = null;
     this.#head = h + 1;
-    first.heapIndex = -1;
+    first.slot = -1;
     this.#leftRun();
     return first;
   }
 
-  /** Removes `req` wherever it is. */
+  /**
+   * Removes `req` wherever it is; nothing when it is not here (its slot then means
+   * something else, or nothing: the slot it names must hold it).
+   */
   remove(req: Request): void {
-    const i = req.heapIndex;
+    const i = req.slot;
     if (i >= 0) {
-      this.#removeAt(i);
-    } else if (i <= RUN) {
+      if (this.#items[i] === req) this.#removeAt(i);
+    } else if (i <= RUN && this.#run[RUN - i] === req) {
       this.#run[RUN - i] = null;
-      req.heapIndex = -1;
+      req.slot = -1;
       this.#leftRun();
     }
   }
@@ -112,7 +116,7 @@ export class ReadyHeap {
       for (let i = this.#head; i < run.length; i++) {
         const r = run[i] as Request | null;
         if (r === null) continue;
-        r.heapIndex = RUN - kept.length;
+        r.slot = RUN - kept.length;
         kept.push(r);
       }
       this.#run = kept;
@@ -124,12 +128,12 @@ export class ReadyHeap {
     const items = this.#items;
     const gone = items[i] as Request;
     const last = items.pop() as Request;
-    gone.heapIndex = -1;
+    gone.slot = -1;
     if (i === items.length) return;
     items[i] = last;
-    last.heapIndex = i;
+    last.slot = i;
     this.#down(i);
-    this.#up(last.heapIndex);
+    this.#up(last.slot);
   }
 
   #up(i: number): void {
@@ -140,11 +144,11 @@ export class ReadyHeap {
       const parent = items[parentIndex] as Request;
       if (!before(item, parent)) break;
       items[i] = parent;
-      parent.heapIndex = i;
+      parent.slot = i;
       i = parentIndex;
     }
     items[i] = item;
-    item.heapIndex = i;
+    item.slot = i;
   }
 
   #down(i: number): void {
@@ -160,10 +164,10 @@ export class ReadyHeap {
       const child = items[c] as Request;
       if (!before(child, item)) break;
       items[i] = child;
-      child.heapIndex = i;
+      child.slot = i;
       i = c;
     }
     items[i] = item;
-    item.heapIndex = i;
+    item.slot = i;
   }
 }

@@ -26,11 +26,15 @@
  *   until a write first looks for hazards: only a write looks reads up, so the
  *   outstanding reads are listed then, once (O(n) at that write), and a lane of reads
  *   alone pays nothing for the index.
- * The links live in the requests themselves (hazardLeft, hazardRight; hazardReach,
- * the furthest end in a tree node's subtree, null in the grid): no allocation per
- * request beyond a grid chunk's record. Treap priorities are a hash of the submission
- * number, so the shape is that of a random treap whatever the offsets, and nothing
- * is stored.
+ * The grid's and the gated lists' links live in the requests themselves (hazardLeft,
+ * hazardRight): no allocation per request beyond a grid chunk's record. A request in
+ * a tree has a node of its own instead (TreeNode: its range, children and the
+ * furthest end in its subtree), allocated when it enters: the tree holds the few
+ * long or crowded requests, so the other requests carry no field for it (issue 4's
+ * memory target). Its links in the request stay null, which tells a tree member from
+ * a grid entry (the chunk's newest, or one with a newer neighbour). Treap priorities
+ * are a hash of the submission number, so the shape is that of a random treap
+ * whatever the offsets.
  *
  * The grid's cost: a lookup spanning more chunks than a level lists reads every
  * chunk of that level (bounded by the level's size); one chunk reads at most 32
@@ -56,14 +60,9 @@ function startOf(r: Request): number {
   return typeof pos === 'number' ? pos : Number(pos);
 }
 
-/** The byte after a positioned request's last. */
-function endOf(r: Request): number {
-  return startOf(r) + r.len;
-}
-
-/** The treap priority of `r`: a hash of its submission number (fmix32 of MurmurHash3). */
-function priorityOf(r: Request): number {
-  let h = r.seq | 0;
+/** The treap priority of submission number `seq`: a hash of it (fmix32 of MurmurHash3). */
+function priorityOf(seq: number): number {
+  let h = seq | 0;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
@@ -72,47 +71,65 @@ function priorityOf(r: Request): number {
   return h >>> 0;
 }
 
-/** Whether `a` sorts before `b`: by first byte, then submission order. */
-function sortsBefore(a: Request, b: Request): boolean {
-  const sa = startOf(a);
-  const sb = startOf(b);
-  return sa < sb || (sa === sb && a.seq < b.seq);
+/**
+ * A request's node in a hazard tree: its range and treap priority, taken once when
+ * it enters, its children, and the furthest end (byte after the last) in its subtree.
+ * Only the requests in a tree have one (long requests, or met with a full grid
+ * chunk), so the others carry no field for it.
+ */
+class TreeNode {
+  readonly req: Request;
+  readonly start: number;
+  readonly end: number;
+  readonly priority: number;
+  left: TreeNode | null = null;
+  right: TreeNode | null = null;
+  reach: number;
+
+  constructor(req: Request) {
+    this.req = req;
+    this.start = startOf(req);
+    this.end = this.start + req.len;
+    this.priority = priorityOf(req.seq);
+    this.reach = this.end;
+  }
 }
 
-/** Recomputes `n.hazardReach` from `n` and its children. */
-function update(n: Request): void {
-  let reach = endOf(n);
-  const l = n.hazardLeft;
-  if (l !== null && (l.hazardReach as number) > reach) reach = l.hazardReach as number;
-  const r = n.hazardRight;
-  if (r !== null && (r.hazardReach as number) > reach) reach = r.hazardReach as number;
-  n.hazardReach = reach;
+/** Whether a request starting at `start` with submission number `seq` sorts before node `n`: by first byte, then submission order. */
+function sortsBefore(start: number, seq: number, n: TreeNode): boolean {
+  return start < n.start || (start === n.start && seq < n.req.seq);
+}
+
+/** Recomputes `n.reach` from `n` and its children. */
+function update(n: TreeNode): void {
+  let reach = n.end;
+  const l = n.left;
+  if (l !== null && l.reach > reach) reach = l.reach;
+  const r = n.right;
+  if (r !== null && r.reach > reach) reach = r.reach;
+  n.reach = reach;
 }
 
 /** Inserts `x` into the treap rooted at `root`; returns the new root. */
-function insert(root: Request | null, x: Request): Request {
-  if (root === null) {
-    x.hazardLeft = x.hazardRight = null;
-    x.hazardReach = endOf(x);
-    return x;
-  }
-  if (sortsBefore(x, root)) {
-    const l = insert(root.hazardLeft, x);
-    root.hazardLeft = l;
-    if (priorityOf(l) > priorityOf(root)) {
+function insert(root: TreeNode | null, x: TreeNode): TreeNode {
+  if (root === null) return x;
+  if (sortsBefore(x.start, x.req.seq, root)) {
+    const l = insert(root.left, x);
+    root.left = l;
+    if (l.priority > root.priority) {
       // Rotate right: l becomes the subtree's root.
-      root.hazardLeft = l.hazardRight;
-      l.hazardRight = root;
+      root.left = l.right;
+      l.right = root;
       update(root);
       update(l);
       return l;
     }
   } else {
-    const r = insert(root.hazardRight, x);
-    root.hazardRight = r;
-    if (priorityOf(r) > priorityOf(root)) {
-      root.hazardRight = r.hazardLeft;
-      r.hazardLeft = root;
+    const r = insert(root.right, x);
+    root.right = r;
+    if (r.priority > root.priority) {
+      root.right = r.left;
+      r.left = root;
       update(root);
       update(r);
       return r;
@@ -123,29 +140,24 @@ function insert(root: Request | null, x: Request): Request {
 }
 
 /** Joins two treaps, every key of `a` sorting before every key of `b`. */
-function join(a: Request | null, b: Request | null): Request | null {
+function join(a: TreeNode | null, b: TreeNode | null): TreeNode | null {
   if (a === null) return b;
   if (b === null) return a;
-  if (priorityOf(a) > priorityOf(b)) {
-    a.hazardRight = join(a.hazardRight, b);
+  if (a.priority > b.priority) {
+    a.right = join(a.right, b);
     update(a);
     return a;
   }
-  b.hazardLeft = join(a, b.hazardLeft);
+  b.left = join(a, b.left);
   update(b);
   return b;
 }
 
-/** Removes `x` (which is in it) from the treap rooted at `root`; returns the new root. */
-function remove(root: Request, x: Request): Request | null {
-  if (root === x) {
-    const joined = join(x.hazardLeft, x.hazardRight);
-    x.hazardLeft = x.hazardRight = null;
-    x.hazardReach = null;
-    return joined;
-  }
-  if (sortsBefore(x, root)) root.hazardLeft = remove(root.hazardLeft as Request, x);
-  else root.hazardRight = remove(root.hazardRight as Request, x);
+/** Removes the node of `x` (which is in it) from the treap rooted at `root`; returns the new root. */
+function remove(root: TreeNode, x: Request, start: number): TreeNode | null {
+  if (root.req === x) return join(root.left, root.right);
+  if (sortsBefore(start, x.seq, root)) root.left = remove(root.left as TreeNode, x, start);
+  else root.right = remove(root.right as TreeNode, x, start);
   update(root);
   return root;
 }
@@ -213,7 +225,7 @@ export class Lane {
   /** Outstanding barriers (fsync, fdatasync), oldest first (a Set: removal of any is O(1)). */
   readonly barriers = new Set<Request>();
   /** Hazard index (see the notes above): tree roots by op (read 0, write 1). */
-  readonly #trees: [Request | null, Request | null] = [null, null];
+  readonly #trees: [TreeNode | null, TreeNode | null] = [null, null];
   /** Hazard index: the chunk grid by op, then level (each created on first use): chunk number to its list. */
   readonly #grid: [Array<Map<number, Chunk> | undefined>, Array<Map<number, Chunk> | undefined>] = [[], []];
   /** Hazard index: newest gated request by op; the lists run through hazardLeft (older) and hazardRight (newer). */
@@ -318,7 +330,7 @@ export class Lane {
   #place(req: Request): void {
     const place = placeOf(this, req);
     if (place === IN_TREE) {
-      if (!this.#gridAdd(req)) this.#trees[req.op as 0 | 1] = insert(this.#trees[req.op as 0 | 1], req);
+      if (!this.#gridAdd(req)) this.#trees[req.op as 0 | 1] = insert(this.#trees[req.op as 0 | 1], new TreeNode(req));
     } else if (place === IN_GATED) {
       const newest = this.#gated[req.op as 0 | 1];
       req.hazardLeft = newest;
@@ -381,19 +393,26 @@ export class Lane {
     return true;
   }
 
-  /** Takes `req` out of the grid. */
-  #gridRemove(req: Request): void {
+  /**
+   * Takes `req` out of the grid; false when it is not listed there (it is in the tree).
+   * A listed request is its chunk's newest or has a newer neighbour; a request in the
+   * tree is neither (its links are its tree node's).
+   */
+  #gridRemove(req: Request, start: number): boolean {
     const level = levelOf(req.len);
-    const map = this.#grid[req.op as 0 | 1][level] as Map<number, Chunk>;
-    const no = Math.floor(startOf(req) / chunkSize(level));
-    const chunk = map.get(no) as Chunk;
+    if (level < 0) return false;
+    const map = this.#grid[req.op as 0 | 1][level];
+    const no = Math.floor(start / chunkSize(level));
+    const chunk = map?.get(no);
+    if (chunk === undefined || (req.hazardRight === null && chunk.newest !== req)) return false;
     const older = req.hazardLeft;
     const newer = req.hazardRight;
     if (older !== null) older.hazardRight = newer;
     if (newer !== null) newer.hazardLeft = older;
     else chunk.newest = older as Request;
     req.hazardLeft = req.hazardRight = null;
-    if (--chunk.count === 0) map.delete(no);
+    if (--chunk.count === 0) (map as Map<number, Chunk>).delete(no);
+    return true;
   }
 
   /**
@@ -428,16 +447,15 @@ export class Lane {
   }
 
   /** Visits the requests of the subtree at `node` whose ranges overlap [start, end). */
-  #overlapping(node: Request | null, start: number, end: number, req: Request, visit: HazardVisitor): void {
+  #overlapping(node: TreeNode | null, start: number, end: number, req: Request, visit: HazardVisitor): void {
     while (node !== null) {
       this.inspected++;
-      if ((node.hazardReach as number) <= start) return; // nothing here reaches the range
-      const l = node.hazardLeft;
+      if (node.reach <= start) return; // nothing here reaches the range
+      const l = node.left;
       if (l !== null) this.#overlapping(l, start, end, req, visit);
-      const s = startOf(node);
-      if (s >= end) return; // this one and everything to its right start after the range
-      if (s + node.len > start) visit(node, req);
-      node = node.hazardRight;
+      if (node.start >= end) return; // this one and everything to its right start after the range
+      if (node.end > start) visit(node.req, req);
+      node = node.right;
     }
   }
 
@@ -492,9 +510,8 @@ export class Lane {
     if (req.isBarrier) this.barriers.delete(req);
     const place = placeOf(this, req);
     if (place === IN_TREE) {
-      // Tree nodes always hold their subtree's reach; grid entries never do.
-      if (req.hazardReach !== null) this.#trees[req.op as 0 | 1] = remove(this.#trees[req.op as 0 | 1] as Request, req);
-      else this.#gridRemove(req);
+      const start = startOf(req);
+      if (!this.#gridRemove(req, start)) this.#trees[req.op as 0 | 1] = remove(this.#trees[req.op as 0 | 1] as TreeNode, req, start);
     } else if (place === IN_GATED) {
       this.#unlinkGated(req);
     }

@@ -758,20 +758,19 @@ export class Engine {
   #finishGroup(group: Request[], lane: Lane, err: NodeJS.ErrnoException | null, bytes: number): void {
     this.#epoch++;
     this.#holdDispatch();
-    const done: Request[] = [];
-    const left: Request[] = [];
+    // Bytes are handed out in file order: the first `reached` requests got theirs, the
+    // last of them perhaps only `lastShare` (a short transfer); the rest run alone.
     let rest = err === null ? bytes : -1;
-    for (const m of group) {
-      if (rest <= 0) {
-        left.push(m);
-      } else {
-        // The request's own share; settled again by #complete.
-        const share = Math.min(rest, m.len);
-        m.settle(0, share);
-        rest -= share;
-        done.push(m);
-      }
+    let reached = 0;
+    let lastShare = 0;
+    while (reached < group.length && rest > 0) {
+      lastShare = Math.min(rest, (group[reached] as Request).len);
+      rest -= lastShare;
+      reached++;
     }
+    const cut = reached > 0 ? (group[reached - 1] as Request) : null;
+    const done = group.slice(0, reached);
+    const left = group.slice(reached);
     // Completions in submission order, as they would be with a cap of one.
     done.sort((a, b) => a.seq - b.seq);
     this.#inCompletion = true;
@@ -780,7 +779,7 @@ export class Engine {
         this.inFlight--;
         lane.inFlight--;
         this.#bytesInFlight -= m.len;
-        this.#complete(m, 0, m.value);
+        this.#complete(m, 0, m === cut ? lastShare : m.len);
       }
     } finally {
       this.#inCompletion = false;
@@ -877,7 +876,8 @@ export class Engine {
     const deps = req.dependents;
     if (deps !== null) {
       req.dependents = null;
-      for (const d of deps) if (--d.blockers === 0 && d.state === BLOCKED && !d.gated) this.#makeReady(d);
+      // A dependent canceled while blocked (DONE) is skipped: its number is its result now.
+      for (const d of deps) if (d.state === BLOCKED && --d.blockers === 0 && !d.gated) this.#makeReady(d);
     }
     if (wasHead) {
       const h = lane.head;
@@ -921,7 +921,7 @@ function countMerge(lane: Lane, merged: boolean): void {
 /** Makes `req` wait for `earlier` (a hazard edge). */
 function waitFor(earlier: Request, req: Request): void {
   req.blockers++;
-  (earlier.dependents ??= []).push(req);
+  earlier.addDependent(req);
 }
 
 /** Emptied lanes kept for what they learned about merging (Engine#retire). */

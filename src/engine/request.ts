@@ -6,6 +6,20 @@
  * The faces create requests and read their results; only the engine changes their
  * state. A request's fields are a snapshot taken at submission: the caller's control
  * block may change afterwards without affecting the operation.
+ *
+ * Memory (issue 4: a queued request's heap, control block included, <= 300 bytes): a
+ * request is 15 in-object fields (144 bytes with its header); what only some requests
+ * need lives elsewhere:
+ * - booleans, op, state, face and priority are packed into `flags`;
+ * - `slot` is one number whose meaning follows the state: the blocker count while
+ *   BLOCKED, the ready-queue place while READY, the result once DONE;
+ * - the trace context, aio_suspend waiters, dependents (later requests waiting for
+ *   this one) and a whole write's partial count or a barrier's covered error live in
+ *   the `extra` record, made only when one of them is set (a lone waiter is kept as
+ *   itself);
+ * - the hazard tree's links and subtree reach live in a node of the lane's own
+ *   (lane.ts), for the few requests in a tree;
+ * - no private methods: a class that has one stores its brand in every instance.
  */
 import type { Lane } from './lane';
 import type { TraceContext } from './trace';
@@ -51,6 +65,14 @@ const TWO_BITS = 3;
 /** The largest priority a request can carry (the faces allow 0 to AIO_PRIO_DELTA_MAX, 20). */
 const PRIO_MAX = (1 << (30 - PRIO_SHIFT)) - 1;
 
+/**
+ * `flags` with `bit` set or cleared. A module function, not a private method: a class
+ * with a private method stores its brand in every instance (8 bytes per request).
+ */
+function withBit(flags: number, bit: number, on: boolean): number {
+  return on ? flags | bit : flags & ~bit;
+}
+
 /** The faces, in the order of their two-bit codes in {@link Request.flags}. */
 const FACES = ['posix', 'nng', 'promise'] as const;
 
@@ -64,10 +86,32 @@ export type Waiter = ((req: Request) => void) & { over?: boolean };
 /** A request's waiters: one (the usual case: one aio_suspend at a time), or several. */
 export type Waiters = Waiter | Waiter[];
 
-/** What a request keeps only while someone asked for it: a trace context, aio_suspend waiters. */
+/**
+ * What a request keeps only when it comes to need it: a trace context, aio_suspend
+ * waiters, later requests waiting for it (a hazard), the bytes a whole write wrote so
+ * far or the error a barrier carries. Most requests need none of these.
+ */
 interface Extra {
   trace: TraceContext | null;
   waiters: Waiters | null;
+  dependents: Request[] | null;
+  /** {@link Request.coveredError} for barriers, {@link Request.partial} for reads and writes: no request needs both. */
+  shared: number;
+}
+
+/** The extra record of `req`, made on first use (a lone waiter moves into it). */
+function recordOf(req: Request): Extra {
+  const x = req.extra;
+  if (x !== null && typeof x !== 'function') return x;
+  const rec: Extra = { trace: null, waiters: x, dependents: null, shared: 0 };
+  req.extra = rec;
+  return rec;
+}
+
+/** The number `shared` of `req`'s extra record, 0 without one. */
+function sharedOf(req: Request): number {
+  const x = req.extra;
+  return x === null || typeof x === 'function' ? 0 : x.shared;
 }
 
 /** The public face a request came from. */
@@ -102,46 +146,36 @@ export class Request {
   /** Submission order, assigned by the engine; FIFO tie-break among equal priorities. */
   seq = 0;
   /**
-   * @internal how it ended, in one field (issue 4's memory target): bytes transferred
-   * (>= 0) on success, minus the errno on failure; 0 until DONE. Read it through
-   * {@link error} and {@link value}; set it with {@link settle}.
+   * @internal one number whose meaning follows the state, one field for three (issue
+   * 4's memory target):
+   * - BLOCKED: how many earlier requests it waits for ({@link blockers});
+   * - READY: where it sits in the ready queue ({@link heapIndex}: heap.ts's encoding);
+   * - IN_FLIGHT: -1 (the ready queue let it go);
+   * - DONE: how it ended: bytes transferred (>= 0) on success, minus the errno on
+   *   failure. Read it through {@link error} and {@link value}; set it with {@link settle}.
+   * A BLOCKED request is never in the ready queue and a READY one waits for nothing,
+   * so no two of these are needed at once.
    */
-  result = 0;
+  slot = 0;
 
   /** @internal the lane (per-descriptor state) while outstanding. */
   lane: Lane | null = null;
   /** @internal neighbours in the lane's outstanding list, in submission order. */
   lanePrev: Request | null = null;
   laneNext: Request | null = null;
-  /** @internal index in the ready heap, -1 when not in it. */
-  heapIndex = -1;
-  /** @internal earlier requests this one must wait for. */
-  blockers = 0;
-  /** @internal later requests waiting for this one. */
-  dependents: Request[] | null = null;
   /**
-   * @internal {@link coveredError} for barriers, {@link partial} for reads and writes:
-   * no request needs both, so they share one field.
-   */
-  shared = 0;
-  /**
-   * @internal the trace context and aio_suspend waiters, once either is set: one
-   * field for both; a lone waiter (the aio_suspend loop) is kept as itself.
+   * @internal the trace context, aio_suspend waiters, dependents, and a whole write's
+   * partial count or a barrier's covered error, once any is set: one field for all
+   * (issue 4's memory target); a lone waiter (the aio_suspend loop) is kept as itself.
    */
   extra: Extra | Waiter | null = null;
   /**
-   * @internal the lane's hazard index (lane.ts): children in its tree of outstanding
-   * positioned requests, or neighbours in its list of gated ones.
+   * @internal the lane's hazard index (lane.ts): neighbours in its chunk grid's list or
+   * in its list of gated requests; null in its tree (a tree node of its own holds the
+   * links there, and the subtree's reach, so no request carries a field for them).
    */
   hazardLeft: Request | null = null;
   hazardRight: Request | null = null;
-  /**
-   * @internal the furthest end (byte after the last) in this one's subtree of the
-   * hazard tree, kept here rather than as a link so that a lookup reads one request
-   * per tree level, not two; null when not in a tree (null also keeps the field
-   * tagged, so an end past 2 GiB costs no number box in every request).
-   */
-  hazardReach: number | null = null;
   /**
    * @internal the booleans, op, state, face and priority below, packed (see the layout
    * above): a queued request costs one field for all of them instead of one field
@@ -171,21 +205,38 @@ export class Request {
     this.flags = (iov !== null ? VECTORED : 0) | (op << OP_SHIFT) | (BLOCKED << STATE_SHIFT) | (prio << PRIO_SHIFT);
   }
 
-  /** 0 on success, a positive errno on failure; meaningful only once DONE. */
+  /** 0 on success, a positive errno on failure; meaningful only once DONE (0 until then). */
   get error(): number {
-    const r = this.result;
-    return r < 0 ? -r : 0;
+    const r = this.slot;
+    return r < 0 && ((this.flags >> STATE_SHIFT) & TWO_BITS) === DONE ? -r : 0;
   }
 
-  /** Bytes transferred (or 0 for fsync) on success, -1 on failure. */
+  /** Bytes transferred (or 0 for fsync) on success, -1 on failure; 0 until DONE. */
   get value(): number {
-    const r = this.result;
+    if (((this.flags >> STATE_SHIFT) & TWO_BITS) !== DONE) return 0;
+    const r = this.slot;
     return r < 0 ? -1 : r;
   }
 
-  /** @internal records how it ended: `error` 0 and `value` bytes, or a positive errno (value is then -1). */
+  /** @internal records how it ended (the request is DONE): `error` 0 and `value` bytes, or a positive errno (value is then -1). */
   settle(error: number, value: number): void {
-    this.result = error !== 0 ? -error : value;
+    this.slot = error !== 0 ? -error : value;
+  }
+
+  /** @internal earlier requests this one waits for (hazard edges); 0 unless BLOCKED. */
+  get blockers(): number {
+    return ((this.flags >> STATE_SHIFT) & TWO_BITS) === BLOCKED ? this.slot : 0;
+  }
+  set blockers(n: number) {
+    this.slot = n;
+  }
+
+  /** @internal its place in the ready queue while READY (see heap.ts; -1 once it left it). */
+  get heapIndex(): number {
+    return this.slot;
+  }
+  set heapIndex(i: number) {
+    this.slot = i;
   }
 
   /** The operation. */
@@ -226,18 +277,18 @@ export class Request {
 
   /** @internal for barriers: the first failure among the writes it covers (0 for other requests). */
   get coveredError(): number {
-    return this.isBarrier ? this.shared : 0;
+    return this.isBarrier ? sharedOf(this) : 0;
   }
   set coveredError(errno: number) {
-    this.shared = errno;
+    if (errno !== 0 || sharedOf(this) !== 0) recordOf(this).shared = errno;
   }
 
   /** For whole writes: bytes written by earlier pieces (the count to report with an error); 0 for barriers. */
   get partial(): number {
-    return this.isBarrier ? 0 : this.shared;
+    return this.isBarrier ? 0 : sharedOf(this);
   }
   set partial(bytes: number) {
-    this.shared = bytes;
+    if (bytes !== 0 || sharedOf(this) !== 0) recordOf(this).shared = bytes;
   }
 
   /** @internal the tracing context while someone listens (engine/trace.ts), else null. */
@@ -247,8 +298,7 @@ export class Request {
   }
   set trace(ctx: TraceContext | null) {
     const x = this.extra;
-    if (x !== null && typeof x !== 'function') x.trace = ctx;
-    else if (ctx !== null) this.extra = { trace: ctx, waiters: x };
+    if (ctx !== null || (x !== null && typeof x !== 'function')) recordOf(this).trace = ctx;
   }
 
   /** @internal callbacks to run once when the status becomes final (aio_suspend waiters). */
@@ -261,7 +311,24 @@ export class Request {
     if (x !== null && typeof x !== 'function') x.waiters = ws;
     // One waiter and no trace (a loop over aio_suspend): the waiter itself, no record.
     else if (ws === null || typeof ws === 'function') this.extra = ws;
-    else this.extra = { trace: null, waiters: ws };
+    else recordOf(this).waiters = ws;
+  }
+
+  /** @internal later requests waiting for this one (hazard edges), or null. */
+  get dependents(): Request[] | null {
+    const x = this.extra;
+    return x === null || typeof x === 'function' ? null : x.dependents;
+  }
+  set dependents(ds: Request[] | null) {
+    const x = this.extra;
+    if (ds !== null || (x !== null && typeof x !== 'function')) recordOf(this).dependents = ds;
+  }
+
+  /** @internal makes `later` one of the requests waiting for this one. */
+  addDependent(later: Request): void {
+    const rec = recordOf(this);
+    if (rec.dependents === null) rec.dependents = [later];
+    else rec.dependents.push(later);
   }
 
   /** Set by the face when the result has been retrieved (aio_return's once-only rule). */
@@ -269,7 +336,7 @@ export class Request {
     return (this.flags & RETRIEVED) !== 0;
   }
   set retrieved(on: boolean) {
-    this.#set(RETRIEVED, on);
+    this.flags = withBit(this.flags, RETRIEVED, on);
   }
 
   /** @internal true when it must wait for every earlier request of its lane (barriers, streams). */
@@ -277,7 +344,7 @@ export class Request {
     return (this.flags & GATED) !== 0;
   }
   set gated(on: boolean) {
-    this.#set(GATED, on);
+    this.flags = withBit(this.flags, GATED, on);
   }
 
   /**
@@ -289,7 +356,7 @@ export class Request {
     return (this.flags & WHOLE) !== 0;
   }
   set whole(on: boolean) {
-    this.#set(WHOLE, on);
+    this.flags = withBit(this.flags, WHOLE, on);
   }
 
   /**
@@ -301,7 +368,7 @@ export class Request {
     return (this.flags & HALTED) !== 0;
   }
   set halted(on: boolean) {
-    this.#set(HALTED, on);
+    this.flags = withBit(this.flags, HALTED, on);
   }
 
   /** @internal true while listed in its lane's merge index (ready, positional, mergeable). */
@@ -309,7 +376,7 @@ export class Request {
     return (this.flags & INDEXED) !== 0;
   }
   set indexed(on: boolean) {
-    this.#set(INDEXED, on);
+    this.flags = withBit(this.flags, INDEXED, on);
   }
 
   /** @internal true when it may share a system call with adjacent requests (see queue.ts). */
@@ -317,11 +384,7 @@ export class Request {
     return (this.flags & MERGEABLE) !== 0;
   }
   set mergeable(on: boolean) {
-    this.#set(MERGEABLE, on);
-  }
-
-  #set(bit: number, on: boolean): void {
-    this.flags = on ? this.flags | bit : this.flags & ~bit;
+    this.flags = withBit(this.flags, MERGEABLE, on);
   }
 
   /** True for fsync and fdatasync: barriers over earlier requests on the descriptor. */

@@ -80,6 +80,21 @@ describe('ReadyHeap', () => {
     expect(h.size).toBe(0);
   });
 
+  test('removing a request whose slot names a place another holds (its number means something else) does nothing', () => {
+    const h = new ReadyHeap();
+    const queued = [req(0, 1), req(0, 2), req(5, 3), req(1, 4)]; // two in the run, two in the heap
+    for (const r of queued) h.push(r);
+    const stranger = req(0, 9);
+    for (const slot of [0, 1, -2, -3, -1, 7, -40]) {
+      stranger.slot = slot; // a blocked request's blocker count, a done one's result
+      h.remove(stranger);
+      expect(h.size).toBe(4);
+    }
+    const out: number[] = [];
+    for (let r = h.pop(); r !== undefined; r = h.pop()) out.push(r.seq);
+    expect(out).toEqual([1, 2, 4, 3]);
+  });
+
   test('agrees with a sorted list over a seeded random run of pushes, pops and removals', () => {
     let seq = 0;
     const pops = agreesWithSortedList(12345, 5000, 0.5, 0.25, (rand) => req(Math.floor(rand() * 4), ++seq));

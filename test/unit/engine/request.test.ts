@@ -45,6 +45,24 @@ describe('Request: packed fields', () => {
     expect(() => new Request(OP_WRITE, 3, 0, b, iov, 4, 0, noop, null)).toThrow(/buf and iov cannot both be given/);
   });
 
+  test('blockers, heap place and result share one number: blockers read 0 unless BLOCKED, error and value 0 until DONE', () => {
+    const r = new Request(OP_READ, 3, 0, null, null, 8, 0, noop, null);
+    expect([r.blockers, r.error, r.value]).toEqual([0, 0, 0]);
+    r.blockers = 3;
+    expect([r.blockers, r.error, r.value]).toEqual([3, 0, 0]);
+    r.state = READY;
+    r.heapIndex = -5;
+    expect([r.blockers, r.heapIndex, r.error, r.value]).toEqual([0, -5, 0, 0]);
+    r.state = IN_FLIGHT;
+    r.heapIndex = -1;
+    expect([r.blockers, r.error, r.value]).toEqual([0, 0, 0]);
+    r.state = DONE;
+    r.settle(0, 8);
+    expect([r.blockers, r.error, r.value]).toEqual([0, 0, 8]);
+    r.settle(5, -1);
+    expect([r.blockers, r.error, r.value]).toEqual([0, 5, -1]);
+  });
+
   test('coveredError reads 0 on a read or write, partial reads 0 on a barrier', () => {
     const w = new Request(OP_WRITE, 3, 0, new Uint8Array(8), null, 8, 0, noop, null);
     w.partial = 5;
@@ -52,6 +70,29 @@ describe('Request: packed fields', () => {
     const b = new Request(OP_FDATASYNC, 3, 0, null, null, 0, 0, noop, null);
     b.coveredError = 5;
     expect([b.coveredError, b.partial]).toEqual([5, 0]);
+  });
+
+  test('partial and coveredError live in the extra record: zero allocates nothing, and they keep a lone waiter, a trace and dependents', () => {
+    const w = new Request(OP_WRITE, 3, 0, new Uint8Array(8), null, 8, 0, noop, null);
+    w.partial = 0;
+    expect(w.extra).toBeNull();
+    const wake = (): void => {};
+    w.waiters = wake;
+    w.partial = 3;
+    expect([w.partial, w.waiters, w.trace, w.dependents]).toEqual([3, wake, null, null]);
+    const later = new Request(OP_READ, 3, 0, null, null, 0, 0, noop, null);
+    w.addDependent(later);
+    const ctx = { id: 4 } as unknown as TraceContext;
+    w.trace = ctx;
+    w.partial = 7;
+    w.waiters = null;
+    expect([w.partial, w.waiters, w.trace, w.dependents]).toEqual([7, null, ctx, [later]]);
+    const b = new Request(OP_FSYNC, 3, 0, null, null, 0, 0, noop, null);
+    b.coveredError = 0;
+    expect([b.extra, b.coveredError]).toEqual([null, 0]);
+    b.waiters = wake;
+    b.coveredError = 9;
+    expect([b.coveredError, b.partial, b.waiters]).toEqual([9, 0, wake]);
   });
 
   test('trace and waiters share a record made on first use; setting one keeps the other', () => {
@@ -89,5 +130,29 @@ describe('Request: packed fields', () => {
     expect([s.trace, s.waiters]).toEqual([ctx, a]);
     s.trace = null;
     expect([s.trace, s.waiters]).toEqual([null, a]);
+  });
+
+  test('dependents live in the same record, made on the first one: a lone waiter, a trace and the dependents keep one another', () => {
+    const r = new Request(OP_READ, 3, 0, null, null, 0, 0, noop, null);
+    const later = [1, 2, 3].map(() => new Request(OP_WRITE, 3, 0, null, null, 0, 0, noop, null));
+    expect(r.dependents).toBeNull();
+    r.dependents = null;
+    expect(r.extra).toBeNull(); // nulls allocate nothing
+    const wake = (): void => {};
+    r.waiters = wake;
+    r.addDependent(later[0] as Request);
+    expect([r.waiters, r.trace, r.dependents]).toEqual([wake, null, [later[0]]]);
+    r.addDependent(later[1] as Request);
+    const ctx = { id: 3 } as unknown as TraceContext;
+    r.trace = ctx;
+    r.waiters = null;
+    expect([r.waiters, r.trace, r.dependents]).toEqual([null, ctx, [later[0], later[1]]]);
+    r.dependents = null;
+    expect([r.waiters, r.trace, r.dependents]).toEqual([null, ctx, null]);
+    r.addDependent(later[2] as Request);
+    expect(r.dependents).toEqual([later[2]]);
+    const s = new Request(OP_READ, 3, 0, null, null, 0, 0, noop, null);
+    s.dependents = [later[0] as Request];
+    expect([s.waiters, s.trace, s.dependents]).toEqual([null, null, [later[0]]]);
   });
 });
