@@ -58,7 +58,8 @@
  *   descriptor (pipe, FIFO, socket), whose progress may need this very thread, ends
  *   the hold at once.
  * - Submission, dispatch and cancellation cost O(log n) in the number of ready
- *   requests; hazard detection costs O(1) expected for requests of up to 256 KiB and
+ *   requests, O(1) when they become ready in (priority, submission) order (heap.ts's
+ *   FIFO run, the usual case); hazard detection costs O(1) expected for requests of up to 256 KiB and
  *   O(log n + k) otherwise, for k conflicting requests (lane.ts's hazard index), plus
  *   the gated reads or writes outstanding on the descriptor, and nothing for reads
  *   when the descriptor has no writes outstanding. Reads enter the index when a write
