@@ -103,6 +103,14 @@ export function aio_suspend(list: ReadonlyArray<Aiocb | null | undefined>, nent:
   }
 }
 
+/** `list[i]`: a control block, or null for a null or undefined entry; a TypeError for any other type. */
+function entryAt(list: unknown[], i: number): object | null {
+  const cb: unknown = readElement(list, i, 'list');
+  if (cb === null || cb === undefined) return null;
+  if (typeof cb !== 'object') throw invalidArgType(`list[${i}]`, 'an aiocb object or null', cb);
+  return cb;
+}
+
 function suspend(list: unknown, nent: unknown, timeout: unknown, signalIn: unknown): Promise<number> {
   if (!Array.isArray(list)) throw invalidArgType('list', 'an instance of Array', list);
   if (typeof nent !== 'number') throw invalidArgType('nent', 'of type number', nent);
@@ -122,18 +130,14 @@ function suspend(list: unknown, nent: unknown, timeout: unknown, signalIn: unkno
   let waiting = false;
   try {
     for (let i = 0; i < nent; i++) {
-      const cb: unknown = readElement(list, i, 'list');
-      if (cb === null || cb === undefined) continue;
-      if (typeof cb !== 'object') throw invalidArgType(`list[${i}]`, 'an aiocb object or null', cb);
+      const cb = entryAt(list, i);
+      if (cb === null) continue;
       const req = requestOf(cb);
       if (req === undefined) continue;
       if (!req.pending) {
         call.drop();
         // The rest of the list still gets its type check: a wrong JS type rejects wherever it is.
-        for (let j = i + 1; j < nent; j++) {
-          const rest: unknown = readElement(list, j, 'list');
-          if (rest !== null && rest !== undefined && typeof rest !== 'object') throw invalidArgType(`list[${j}]`, 'an aiocb object or null', rest);
-        }
+        for (let j = i + 1; j < nent; j++) entryAt(list, j);
         return Promise.resolve(0);
       }
       addWaiter(req, call.wake);
