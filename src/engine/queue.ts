@@ -239,9 +239,23 @@ export class Engine {
     return this.#lanes.get(fd)?.count ?? 0;
   }
 
+  /**
+   * As {@link laneFor}, for calls that must fail at once when `fd` is not open
+   * (aio_fsync, aio_cancel): laneFor trusts a descriptor that still has requests
+   * outstanding, so one closed behind the library's back since is found here with one
+   * fstat (glibc's fcntl(F_GETFL) check). Returns the lane, or the errno (EBADF).
+   */
+  openLane(fd: number): Lane | number {
+    const lane = this.laneFor(fd);
+    // A new lane was classified by laneFor's own fstat just now.
+    if (typeof lane === 'number' || this.#lanes.get(fd) !== lane) return lane;
+    const facts = statFd(this.backend, fd);
+    return typeof facts === 'number' ? facts : lane;
+  }
+
   /** Whether `fd` is open (and not being closed by aio_close). */
   isOpen(fd: number): boolean {
-    return typeof this.laneFor(fd) !== 'number';
+    return typeof this.openLane(fd) !== 'number';
   }
 
   /**

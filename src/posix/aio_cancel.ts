@@ -3,7 +3,6 @@ import { AIO_ALLDONE, AIO_CANCELED, AIO_NOTCANCELED, EBADF, EINVAL } from '../co
 import { fail } from '../errors';
 import { CANCELED, engine, NOT_CANCELED } from '../engine/queue';
 import { validateInteger, validateObject } from '../validate';
-import { openLane } from './submit';
 
 /**
  * aio_cancel(3): cancels the queued requests on `fildes`: all of them when `aiocbp`
@@ -38,7 +37,7 @@ import { openLane } from './submit';
 export function aio_cancel(fildes: number, aiocbp?: Aiocb | null): number {
   validateInteger(fildes, 'fildes', -(2 ** 31), 2 ** 31 - 1);
   const eng = engine();
-  if (typeof openLane(fildes) === 'number') return fail(EBADF, 'aio_cancel', `"fildes" (${fildes}) is not an open file descriptor`);
+  if (!eng.isOpen(fildes)) return fail(EBADF, 'aio_cancel', `"fildes" (${fildes}) is not an open file descriptor`);
   if (aiocbp !== undefined && aiocbp !== null) {
     const obj = validateObject(aiocbp, 'aiocbp');
     const fd = readFildes(obj, 'aiocbp');

@@ -4,7 +4,7 @@ import { fail, rangeRule } from '../errors';
 import { engine } from '../engine/queue';
 import { OP_FDATASYNC, OP_FSYNC, Request } from '../engine/request';
 import { validateInteger, validateObject } from '../validate';
-import { openLane, ownerFor, posixDone } from './submit';
+import { ownerFor, posixDone } from './submit';
 
 /**
  * aio_fsync(3): queues a synchronisation of every request submitted before it on
@@ -43,7 +43,7 @@ export function aio_fsync(op: number, aiocbp: Aiocb): number {
   if (typeof sig === 'string') return fail(EINVAL, 'aio_fsync', sig);
   if (inProgress(obj)) return fail(EINVAL, 'aio_fsync', '"aiocbp" is still in progress: a control block carries one operation at a time');
   const eng = engine();
-  const lane = openLane(fd);
+  const lane = eng.openLane(fd);
   if (typeof lane === 'number') return fail(lane, 'aio_fsync', `"aiocbp.aio_fildes" (${fd}) is not an open file descriptor`);
   if (!eng.hasRoom()) return fail(EAGAIN, 'aio_fsync', `the outstanding-request limit (AIO_MAX = ${eng.maxOutstanding}) is reached`);
   const req = new Request(op === O_SYNC ? OP_FSYNC : OP_FDATASYNC, fd, 0, null, null, 0, 0, posixDone, ownerFor(sig, null));

@@ -5,7 +5,6 @@
 import { attach, inProgress, type MutableRwSnapshot, offsetRule, readRw } from '../aiocb';
 import { EAGAIN, EINVAL } from '../constants';
 import { fail } from '../errors';
-import { statFd } from '../engine/fdinfo';
 import type { Lane } from '../engine/lane';
 import { engine } from '../engine/queue';
 import { type Op, Request } from '../engine/request';
@@ -52,20 +51,6 @@ export function posixDone(req: Request): void {
 /** The owner record for a request: a shared empty one when there is nothing to remember. */
 export function ownerFor(sig: Notifier | null, group: ListGroup | null): PosixOwner {
   return sig === null && group === null ? SILENT : { sig, group };
-}
-
-/**
- * The lane of `fd` for a call that must fail at once with EBADF when `fd` is not
- * open (aio_fsync, aio_cancel), or that errno. Engine.laneFor trusts a descriptor
- * that still has requests outstanding; one closed behind the library's back since
- * then is found here with one fstat (C's fcntl(F_GETFL) check in glibc).
- */
-export function openLane(fd: number): Lane | number {
-  const eng = engine();
-  const lane = eng.laneFor(fd);
-  if (typeof lane === 'number' || eng.outstandingOn(fd) === 0) return lane;
-  const facts = statFd(eng.backend, fd);
-  return typeof facts === 'number' ? facts : lane;
 }
 
 /** Where submitRw reads a control block: one object for every submission instead of one each (it is not kept). */
