@@ -8,6 +8,7 @@ export * from './constants';
 export { AioError, errno, lastError, strerror } from './errors';
 export { AioControlBlock, allocControlBlocks, type Aiocb, type AiocbFields, type ControlBlockOptions, type SigEvent } from './aiocb';
 export { allocAligned, configureBounce, isAligned, type BounceMode, type BounceSettings } from './aligned';
+export { configurePolling, MAX_POLL_WINDOW_MICROS, type PollSettings } from './polling';
 export { SIGRTMAX, SIGRTMIN, type SigInfo } from './sigevent';
 export { aio_read } from './posix/aio_read';
 export { aio_write } from './posix/aio_write';
