@@ -29,7 +29,7 @@
  * closure costs extra (esbuild's keepNames and export getters), ~10-20 % here.
  * `npx tsx bench/run.ts` runs the sources directly (CI's smoke test does).
  *
- * Usage: npm run bench -- [--passes 3] [--ms 1000] [--json] [--uring] [--tiny] [--only TEXT] [--threads N] [--bounce MODE]
+ * Usage: npm run bench -- [--passes 3] [--ms 1000] [--json] [--uring] [--tiny] [--only TEXT] [--threads N] [--bounce MODE] [--poll MICROS]
  *   --passes N   passes per row and api (default 3; --tiny: 1)
  *   --ms N       milliseconds per run (default 1000; --tiny: 25)
  *   --json       print the results as JSON instead of tables
@@ -41,13 +41,16 @@
  *                (default: the library's default)
  *   --bounce MODE  configureBounce({ mode: MODE }) first: adaptive (the library's
  *                default), always or off (large reads straight into the buffer)
+ *   --poll MICROS  configurePolling({ windowMicros: MICROS }) first: how long the
+ *                event loop polls after each event (default: the library's, 200;
+ *                0 = never, to measure what polling buys)
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { formatCount } from '../cli/report';
-import { configureBounce, type BounceMode } from '../src/index';
+import { configureBounce, configurePolling, type BounceMode, type PollSettings } from '../src/index';
 import { prepareFile, runJob, type Api, type BufferKind, type JobStats, type Rw } from '../cli/workload';
 import { formatVerdicts, judge, type Verdict } from './targets';
 
@@ -84,16 +87,17 @@ interface Options {
   only: string | null;
   threads: number | null;
   bounce: BounceMode | null;
+  poll: number | null;
   child: boolean;
 }
 
 function usage(message: string): never {
-  process.stderr.write(`bench/run.ts: ${message}\nusage: npm run bench -- [--passes N] [--ms N] [--json] [--uring] [--tiny] [--only TEXT] [--threads N] [--bounce adaptive|always|off]\n`);
+  process.stderr.write(`bench/run.ts: ${message}\nusage: npm run bench -- [--passes N] [--ms N] [--json] [--uring] [--tiny] [--only TEXT] [--threads N] [--bounce adaptive|always|off] [--poll MICROS]\n`);
   process.exit(2);
 }
 
 function parse(argv: readonly string[]): Options {
-  const o: Options = { passes: 3, ms: 1000, json: false, uring: false, tiny: false, only: null, threads: null, bounce: null, child: false };
+  const o: Options = { passes: 3, ms: 1000, json: false, uring: false, tiny: false, only: null, threads: null, bounce: null, poll: null, child: false };
   const given = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -128,6 +132,9 @@ function parse(argv: readonly string[]): Options {
         o.bounce = v;
         break;
       }
+      case '--poll':
+        o.poll = int(0, 1_000_000);
+        break;
       case '--json':
         o.json = true;
         break;
@@ -195,6 +202,9 @@ interface Result {
     uvThreadpoolSize: string;
     ioUring: string;
     bounce: BounceMode;
+    poll: PollSettings;
+    /** The in-flight cap given with --threads; null = the library's default. */
+    threads: number | null;
     passes: number;
     msPerRun: number;
     fileSize: number;
@@ -216,6 +226,7 @@ function median(xs: readonly number[]): number {
 async function measure(o: Options): Promise<Result> {
   const rows = ROWS.filter((r) => o.only === null || r.name.includes(o.only));
   const bounceMode = configureBounce(o.bounce !== null ? { mode: o.bounce } : {}).mode;
+  const poll = configurePolling(o.poll !== null ? { windowMicros: o.poll } : {});
   if (rows.length === 0) usage(`--only: no row name contains "${o.only ?? ''}"`);
   const fileSize = o.tiny ? 2 * MiB : 64 * MiB;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'posix-aio-bench-'));
@@ -324,6 +335,8 @@ async function measure(o: Options): Promise<Result> {
         uvThreadpoolSize: process.env['UV_THREADPOOL_SIZE'] ?? '4 (default)',
         ioUring: process.env['UV_USE_IO_URING'] === '1' ? 'on (UV_USE_IO_URING=1)' : 'off',
         bounce: bounceMode,
+        poll,
+        threads: o.threads,
         passes: o.passes,
         msPerRun: o.ms,
         fileSize,
@@ -337,6 +350,13 @@ async function measure(o: Options): Promise<Result> {
   }
 }
 
+/** The polling settings in a few words (old JSON results have none). */
+function pollText(p: PollSettings | undefined): string {
+  if (p === undefined) return 'unknown';
+  if (p.windowMicros === 0) return 'off';
+  return `${p.windowMicros} us after each event, up to ${Number.isFinite(p.maxBytes) ? `${p.maxBytes / KiB} KiB` : 'any size'} in flight`;
+}
+
 function fmt(n: number, digits: number): string {
   return Number.isFinite(n) ? n.toFixed(digits) : '-';
 }
@@ -346,7 +366,7 @@ function table(r: Result): string {
   const out: string[] = [];
   out.push(
     `posix-aio bench: Node ${m.node}, ${m.platform}, ${m.cpus} CPUs, UV_THREADPOOL_SIZE=${m.uvThreadpoolSize}, io_uring ${m.ioUring}`,
-    `${m.msPerRun} ms per run, medians of ${m.passes} interleaved pass${m.passes === 1 ? '' : 'es'}, ${m.fileSize / MiB} MiB page-cached files; library in-flight cap: its default; bounce mode: ${m.bounce}`,
+    `${m.msPerRun} ms per run, medians of ${m.passes} interleaved pass${m.passes === 1 ? '' : 'es'}, ${m.fileSize / MiB} MiB page-cached files; library in-flight cap: ${m.threads ?? 'its default'}; bounce mode: ${m.bounce}; polling: ${pollText(m.poll)}`,
     `x raw: IOPS ratio to raw fs.read/fs.write, same row and pass. probe: median wait of a 1-iteration pbkdf2 for a pool thread. lag: event-loop delay p99.`,
     '',
   );

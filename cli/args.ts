@@ -41,6 +41,8 @@ export interface BenchOptions {
   batch: number;
   /** In-flight cap (aio_init aio_threads) for the library's apis; 0 = the library default. */
   threads: number;
+  /** Polling window (configurePolling windowMicros) for the library's apis; -1 = the library default. */
+  poll: number;
   /** Where the slots' buffers come from (every api alike). */
   buffers: BufferKind;
   help: boolean;
@@ -160,6 +162,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'fsync', flag: '--fsync', value: 'N', help: 'Write workloads: fsync after every N writes (0 = never). Default 0.', parse: integer(0, 2 ** 31 - 1) },
   { name: 'file', flag: '--file', value: 'PATH', help: 'Use this data file (created, or extended to --size, if needed; never removed). Default: a temporary file, removed at the end.', parse: text },
   { name: 'threads', flag: '--threads', value: 'N', help: 'In-flight cap of the library (aio_init aio_threads). Default: the library default (16 per libuv thread: 64).', parse: integer(1, 1024) },
+  { name: 'poll', flag: '--poll', value: 'MICROS', help: 'How long the event loop polls after each dispatch or completion instead of sleeping (configurePolling windowMicros); 0 = never. Default: the library default (200).', parse: integer(0, 1_000_000) },
   { name: 'notify', flag: '--notify', value: 'HOW', help: 'posix api: suspend (aio_suspend on the outstanding list) or thread (SIGEV_THREAD). Default suspend.', parse: oneOf(NOTIFY_VALUES) },
   { name: 'batch', flag: '--batch', value: 'N', help: 'lio api: entries per lio_listio call. Default: a quarter of --iodepth (at least 1).', parse: integer(1, MAX_DEPTH) },
   {
@@ -188,6 +191,7 @@ const DEFAULTS: BenchOptions = {
   notify: 'suspend',
   batch: 0,
   threads: 0,
+  poll: -1,
   buffers: 'alloc',
   help: false,
 };
@@ -300,8 +304,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     if (opts.api !== 'lio') throw new UsageError('--batch', `applies only to --api lio, not ${opts.api}`);
     if (opts.batch > opts.iodepth) throw new UsageError('--batch', `must not be larger than --iodepth (${opts.batch} > ${opts.iodepth})`);
   }
-  if (seen.has('--threads') && (opts.api === 'raw' || opts.api === 'fspromises')) {
-    throw new UsageError('--threads', `applies only to the library's apis (posix, lio, nng, promise), not ${opts.api}`);
+  for (const flag of ['--threads', '--poll']) {
+    if (seen.has(flag) && (opts.api === 'raw' || opts.api === 'fspromises')) {
+      throw new UsageError(flag, `applies only to the library's apis (posix, lio, nng, promise), not ${opts.api}`);
+    }
   }
   return opts;
 }

@@ -78,6 +78,7 @@ async function bench(argv: readonly string[]): Promise<number> {
     };
     if (opts.batch > 0) cfg.batch = opts.batch;
     if (opts.threads > 0) cfg.threads = opts.threads;
+    if (opts.poll >= 0) cfg.poll = opts.poll;
     const isLib = LIBRARY_APIS.includes(opts.api);
 
     const recorder = opts.trace === null ? null : new TraceRecorder();

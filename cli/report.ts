@@ -90,7 +90,7 @@ export function formatReport(s: JobStats, file: { path: string; temporary: boole
   if (s.engine !== null) {
     const e = s.engine;
     lines.push(
-      `  engine   submitted ${e.submitted}, completed ${e.completed}, canceled ${e.canceled}, failed ${e.failed}, merged ${e.merged}; at the end queued ${e.queued}, in flight ${e.inFlight}; in-flight cap ${s.inFlightCap ?? '?'}`,
+      `  engine   submitted ${e.submitted}, completed ${e.completed}, canceled ${e.canceled}, failed ${e.failed}, merged ${e.merged}; at the end queued ${e.queued}, in flight ${e.inFlight}; in-flight cap ${s.inFlightCap ?? '?'}; polling ${s.poll === null ? '?' : s.poll.windowMicros === 0 ? 'off' : `${s.poll.windowMicros} us`}`,
     );
   } else {
     lines.push(`  engine   (not used: ${s.api} calls Node's fs directly; libuv pool size ${process.env['UV_THREADPOOL_SIZE'] ?? '4'})`);

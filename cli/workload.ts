@@ -27,6 +27,7 @@ import {
   aio_return,
   aio_suspend,
   aio_write,
+  configurePolling,
   EINPROGRESS,
   errno,
   lastError,
@@ -50,6 +51,7 @@ import {
   _SC_AIO_LISTIO_MAX,
   _SC_AIO_MAX,
   type NngAio,
+  type PollSettings,
 } from '../src/index';
 import { counters, promises, type Counters } from './lib';
 
@@ -84,6 +86,8 @@ export interface JobConfig {
   batch?: number;
   /** In-flight cap to set with aio_init before the job (library apis); 0/undefined = leave it. */
   threads?: number;
+  /** Polling window to set with configurePolling before the job (library apis); undefined = leave it. */
+  poll?: number;
   /** Measure fairness: a 1-iteration crypto.pbkdf2 probe every 5 ms, and event-loop delay. */
   probe?: boolean;
   /** Stops submitting early (Ctrl-C). */
@@ -150,6 +154,8 @@ export interface JobStats {
   batch: number | null;
   /** Library apis: the in-flight cap in effect; null for raw and fspromises. */
   inFlightCap: number | null;
+  /** Library apis: the polling settings in effect (configurePolling); null for raw and fspromises. */
+  poll: PollSettings | null;
   /** From the first submission until the last completion was observed (the IOPS divisor). */
   elapsedMs: number;
   /** Data requests (reads or writes) that completed successfully. */
@@ -714,7 +720,9 @@ export async function runJob(cfg: JobConfig, hooks: JobHooks = {}): Promise<JobS
   const isLib = LIBRARY_APIS.includes(cfg.api);
   const isWrite = cfg.rw === 'write' || cfg.rw === 'randwrite';
   let cap: number | null = null;
+  let poll: PollSettings | null = null;
   if (isLib) {
+    poll = configurePolling(cfg.poll !== undefined ? { windowMicros: cfg.poll } : {});
     const init: { aio_threads?: number; aio_max?: number; aio_listio_max?: number } = {};
     if (cfg.threads !== undefined && cfg.threads > 0) init.aio_threads = cfg.threads;
     // Room for the depth plus an fsync per slot.
@@ -769,6 +777,7 @@ export async function runJob(cfg: JobConfig, hooks: JobHooks = {}): Promise<JobS
     notify: cfg.api === 'posix' ? (cfg.notify ?? 'suspend') : null,
     batch: cfg.api === 'lio' ? Math.min(cfg.batch ?? defaultBatch(cfg.iodepth), cfg.iodepth) : null,
     inFlightCap: cap,
+    poll,
     elapsedMs,
     ops: s.ops,
     bytes: s.bytes,

@@ -60,6 +60,7 @@ describe('parseBenchArgs', () => {
       notify: 'suspend',
       batch: 0,
       threads: 0,
+      poll: -1,
       buffers: 'alloc',
       help: false,
     });
@@ -68,8 +69,9 @@ describe('parseBenchArgs', () => {
   test('reads every flag, as "--flag value" and as "--flag=value"', () => {
     const o = parseBenchArgs([
       '--rw', 'randwrite', '--bs=64k', '--iodepth', '32', '--size', '8m', '--runtime=250ms', '--api', 'nng',
-      '--fsync', '16', '--file', '/tmp/x', '--json', '--trace', 't.json', '--threads', '2',
+      '--fsync', '16', '--file', '/tmp/x', '--json', '--trace', 't.json', '--threads', '2', '--poll', '0',
     ]);
+    expect(o).toMatchObject({ poll: 0 });
     expect(o).toMatchObject({ rw: 'randwrite', bs: 65536, iodepth: 32, size: 8 << 20, runtimeMs: 250, api: 'nng', fsync: 16, file: '/tmp/x', json: true, trace: 't.json', threads: 2 });
   });
 
@@ -111,6 +113,9 @@ describe('parseBenchArgs', () => {
     [['--api', 'posix', '--batch', '4'], '--batch', /only to --api lio/],
     [['--api', 'lio', '--iodepth', '4', '--batch', '8'], '--batch', /not be larger than --iodepth/],
     [['--api', 'raw', '--threads', '2'], '--threads', /only to the library's apis/],
+    [['--api', 'fspromises', '--poll', '0'], '--poll', /only to the library's apis/],
+    [['--poll', '-1'], '--poll', /whole number from 0 to 1000000/],
+    [['--poll', '1000001'], '--poll', /whole number from 0 to 1000000/],
     [['--file', ''], '--file', /non-empty path/],
   ])('refuses %j, naming %s and the rule', (argv, flag, rule) => {
     const err = usageError(argv);

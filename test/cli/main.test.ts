@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { type Run, runCli } from './helpers';
 
-const FLAGS = ['--rw', '--bs', '--iodepth', '--size', '--runtime', '--api', '--fsync', '--file', '--json', '--trace', '--help', '--threads', '--notify', '--batch', '--buffers'];
+const FLAGS = ['--rw', '--bs', '--iodepth', '--size', '--runtime', '--api', '--fsync', '--file', '--json', '--trace', '--help', '--threads', '--notify', '--batch', '--buffers', '--poll'];
 const APIS = ['posix', 'lio', 'nng', 'promise', 'raw', 'fspromises'] as const;
 const LIBRARY = new Set<string>(['posix', 'lio', 'nng', 'promise']);
 const TINY = ['--size', '1m', '--runtime', '120ms', '--iodepth', '8', '--json'];
@@ -27,6 +27,7 @@ interface Stats {
   firstError: string | null;
   fsyncs: number;
   inFlightCap: number | null;
+  poll: { windowMicros: number; maxBytes: number } | null;
   lat: { min: number; p50: number; p90: number; p99: number; p999: number; max: number };
   engine: { submitted: number; completed: number; canceled: number; failed: number; queued: number; inFlight: number } | null;
 }
@@ -52,6 +53,7 @@ beforeAll(() => {
   start('trace', ['bench', '--api', 'posix', '--rw', 'read', '--trace', tracePath, ...TINY]);
   start('trace raw', ['bench', '--api', 'raw', '--rw', 'randwrite', '--fsync', '8', '--trace', rawTracePath, ...TINY]);
   start('text', ['bench', '--api', 'nng', '--size', '1m', '--runtime', '100ms']);
+  start('poll off', ['bench', '--api', 'promise', '--poll', '0', '--iodepth', '1', ...TINY.filter((a) => a !== '8' && a !== '--iodepth')]);
 });
 
 afterAll(async () => {
@@ -118,8 +120,10 @@ describe('posix-aio bench --json', () => {
       // The engine saw the same requests, and nothing is left in it.
       expect(s.engine).toMatchObject({ submitted: s.submitted, completed: s.submitted, canceled: 0, failed: 0, queued: 0, inFlight: 0 });
       expect(s.inFlightCap).toBeGreaterThanOrEqual(1);
+      expect(s.poll).toEqual({ windowMicros: 200, maxBytes: 256 * 1024 });
     } else {
       expect(s.engine).toBeNull();
+      expect(s.poll).toBeNull();
     }
   };
 
@@ -161,9 +165,22 @@ describe('posix-aio bench text report', () => {
     for (const p of ['p50', 'p90', 'p99', 'p99.9']) expect(run.stdout).toContain(`${p} `);
     expect(run.stdout).toMatch(/engine {3}submitted \d+, completed \d+/);
     expect(run.stdout).toContain('(exactly once)');
+    expect(run.stdout).toMatch(/in-flight cap \d+; polling 200 us/);
     // Piped: no progress line, so no carriage return anywhere.
     expect(run.stdout).not.toContain('\r');
     expect(run.stderr).toBe('');
+  });
+});
+
+describe('posix-aio bench --poll', () => {
+  test('--poll 0 runs with polling off, and says so', async () => {
+    const run = await result('poll off');
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const s = json(run);
+    expect(s.poll).toEqual({ windowMicros: 0, maxBytes: 256 * 1024 });
+    expect(s.completed).toBe(s.submitted);
+    expect(s.errors).toBe(0);
   });
 });
 
