@@ -12,7 +12,8 @@
  * loop polls without sleeping and picks the completion up within one turn.
  *
  * Invariants:
- * - It polls only while `busy()` (calls in the thread pool) and only for `windowUs`
+ * - It polls only while `busy()` (Engine: calls in the thread pool, no more than it
+ *   has threads, of at most pollMaxBytes in all) and only for `windowUs`
  *   microseconds after the last {@link Poller.kick} (a dispatch or a completion):
  *   a slow device (a disk, a network file system) is polled for one window after
  *   each event and then waited for asleep, so the CPU spent on polling is bounded

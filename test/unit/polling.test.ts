@@ -2,17 +2,38 @@
  * configurePolling (src/polling.ts): reports the settings, changes only the given
  * fields, and refuses bad input by naming the field and its rule, changing nothing.
  */
-import { DEFAULTS, engine } from '../../src/engine/queue';
+import { spawnSync } from 'node:child_process';
+import { DEFAULTS, engine, IO_URING } from '../../src/engine/queue';
 import { configurePolling, MAX_POLL_WINDOW_MICROS } from '../../src/index';
+
+/** configurePolling() as a fresh process with `env` reports it (the sources, through tsx). */
+function defaultsUnder(env: Record<string, string | undefined>): unknown {
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', "import('./src/index.ts').then((m) => console.log(JSON.stringify(m.configurePolling())))"], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  expect(child.stderr).toBe('');
+  return JSON.parse(child.stdout) as unknown;
+}
 
 afterEach(() => {
   configurePolling({ windowMicros: DEFAULTS.pollWindowMicros, maxBytes: DEFAULTS.pollMaxBytes });
 });
 
 describe('configurePolling', () => {
-  test('defaults: a 200 us window, for up to 256 KiB in the thread pool', () => {
-    expect(configurePolling()).toEqual({ windowMicros: 200, maxBytes: 256 * 1024 });
+  test('defaults: a 200 us window (none under io_uring), for up to 256 KiB in the thread pool', () => {
+    expect(configurePolling()).toEqual({ windowMicros: IO_URING ? 0 : 200, maxBytes: 256 * 1024 });
   });
+
+  test('under io_uring (UV_USE_IO_URING=1, as libuv reads it) the default is not to poll', () => {
+    const off = { windowMicros: 0, maxBytes: 256 * 1024 };
+    const on = { windowMicros: 200, maxBytes: 256 * 1024 };
+    expect(defaultsUnder({ UV_USE_IO_URING: '1' })).toEqual(process.platform === 'linux' ? off : on);
+    expect(defaultsUnder({ UV_USE_IO_URING: '0' })).toEqual(on);
+    expect(defaultsUnder({ UV_USE_IO_URING: 'yes' })).toEqual(on); // atoi("yes") is 0
+    expect(defaultsUnder({ UV_USE_IO_URING: undefined })).toEqual(on);
+  }, 120_000);
 
   test('reports the settings, keeps omitted fields and changes given ones, on the process engine', () => {
     expect(configurePolling({ windowMicros: 0 })).toEqual({ windowMicros: 0, maxBytes: 256 * 1024 });

@@ -6,7 +6,7 @@
  * so nothing here depends on the machine's speed.
  */
 import { MAX_IDLE_TURNS, Poller } from '../../../src/engine/poll';
-import { DEFAULTS, Engine } from '../../../src/engine/queue';
+import { DEFAULTS, Engine, IO_URING, threadPoolSize } from '../../../src/engine/queue';
 import { OP_READ, Request } from '../../../src/engine/request';
 import { HeldBackend } from '../../helpers/held-backend';
 import { mustCall } from '../../helpers/mustcall';
@@ -127,8 +127,10 @@ describe('Engine: polling while calls are in the thread pool', () => {
 
   beforeEach(() => {
     eng = new Engine();
+    // Polling is on by default, except under io_uring: on here whatever the environment.
+    eng.pollWindowMicros = 200;
     held = new HeldBackend().open(10);
-    held.use(4, eng);
+    held.use(threadPoolSize() + 1, eng);
   });
 
   afterEach(async () => {
@@ -139,16 +141,16 @@ describe('Engine: polling while calls are in the thread pool', () => {
     }
   });
 
-  function read(len = 4096): void {
-    const req = new Request(OP_READ, 10, 0, new Uint8Array(len), null, len, 0, mustCall(), null);
+  function read(len = 4096, pos = 0): void {
+    const req = new Request(OP_READ, 10, pos, new Uint8Array(len), null, len, 0, mustCall(), null);
     const lane = eng.laneFor(10);
     if (typeof lane === 'number') throw new Error('fd 10 not open');
     eng.submit(req, lane);
   }
 
-  test('defaults: 200 us, for up to 256 KiB in the pool', () => {
-    expect(eng.pollWindowMicros).toBe(DEFAULTS.pollWindowMicros);
-    expect(eng.pollWindowMicros).toBe(200);
+  test('defaults: 200 us (0 under io_uring), for up to 256 KiB in the pool', () => {
+    expect(new Engine().pollWindowMicros).toBe(DEFAULTS.pollWindowMicros);
+    expect(DEFAULTS.pollWindowMicros).toBe(IO_URING ? 0 : 200);
     expect(eng.pollMaxBytes).toBe(256 * 1024);
   });
 
@@ -183,14 +185,27 @@ describe('Engine: polling while calls are in the thread pool', () => {
     expect(eng.polling).toBe(false);
   });
 
+  test('more calls in the pool than libuv has threads: polling stops at its next turn', async () => {
+    const threads = threadPoolSize();
+    // Far apart, so that nothing merges: one call each.
+    for (let i = 0; i < threads; i++) read(4096, i * 65536);
+    expect(eng.counters.inFlight).toBe(threads);
+    await turn();
+    expect(eng.polling).toBe(true);
+    read(4096, threads * 65536);
+    expect(eng.counters.inFlight).toBe(threads + 1);
+    await turn();
+    expect(eng.polling).toBe(false);
+  });
+
   test('more than pollMaxBytes in the pool: polling stops at its next turn', async () => {
     eng.pollMaxBytes = 8192;
-    read(4096);
-    read(4096);
+    read(4096, 0);
+    read(4096, 65536);
     expect(eng.polling).toBe(true);
     await turn();
     expect(eng.polling).toBe(true);
-    read(4096); // 12 KiB in the pool now
+    read(4096, 131072); // 12 KiB in the pool now
     await turn();
     expect(eng.polling).toBe(false);
   });
