@@ -59,10 +59,10 @@ export class Poller {
     return this.#scheduled;
   }
 
-  /** Records an event (a dispatch or a completion) and starts polling if it is not already. */
+  /** Records an event (a dispatch or a completion) and starts polling if it is not already and there is something to poll for. */
   kick(): void {
     this.#events++;
-    if (this.#scheduled || this.windowUs <= 0) return;
+    if (this.#scheduled || this.windowUs <= 0 || !this.#busy()) return;
     this.#scheduled = true;
     this.#seen = this.#events;
     this.#lastAt = this.#now();

@@ -57,6 +57,11 @@
  *   and nothing may start after the close was called). A request on a non-seekable
  *   descriptor (pipe, FIFO, socket), whose progress may need this very thread, ends
  *   the hold at once.
+ * - Polling (poll.ts): while calls are in the thread pool, no more of them than libuv
+ *   has threads and of at most pollMaxBytes in all, the event loop is kept from
+ *   sleeping for pollWindowMicros after each dispatch or completion (one pending
+ *   setImmediate), so a completion is picked up without waking the loop. It never
+ *   changes what completes or in which order, and it stops when the pool is empty.
  * - Submission, dispatch and cancellation cost O(log n) in the number of ready
  *   requests, O(1) when they become ready in (priority, submission) order (heap.ts's
  *   FIFO run, the usual case); hazard detection costs O(1) expected for requests of up to 256 KiB and

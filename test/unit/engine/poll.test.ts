@@ -16,7 +16,7 @@ function turn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-/** A poller over a fake clock (ms) that counts its turns through `busy()` calls. */
+/** A poller over a fake clock (ms) that counts its `busy()` checks: one by the kick that schedules, then one per turn. */
 function make(windowUs: number) {
   const state = { busy: true, clock: 0, turns: 0 };
   const poller = new Poller(
@@ -46,10 +46,11 @@ describe('Poller', () => {
     poller.kick();
     poller.kick();
     expect(poller.polling).toBe(true);
+    expect(state.turns).toBe(1); // the first kick's check; the others found it scheduled
     for (let i = 1; i <= 10; i++) {
       await turn();
       // One poll turn per event-loop turn, however many kicks came.
-      expect(state.turns).toBe(i);
+      expect(state.turns).toBe(1 + i);
       expect(poller.polling).toBe(true);
     }
   });
@@ -84,6 +85,15 @@ describe('Poller', () => {
     expect(poller.polling).toBe(false);
   });
 
+  test('a kick with nothing to poll for schedules nothing', async () => {
+    const { poller, state } = make(200);
+    state.busy = false;
+    poller.kick();
+    expect(poller.polling).toBe(false);
+    await turn();
+    expect(state.turns).toBe(1);
+  });
+
   test('stops at the first turn with nothing to poll for, and starts again at the next kick', async () => {
     const { poller, state } = make(200);
     poller.kick();
@@ -116,8 +126,8 @@ describe('Poller', () => {
     poller.kick();
     while (poller.polling && state.turns <= MAX_IDLE_TURNS + 1) await turn();
     expect(poller.polling).toBe(false);
-    // The kick itself is seen when it schedules the first turn: every turn after it is idle.
-    expect(state.turns).toBe(MAX_IDLE_TURNS);
+    // The kick's own check, then MAX_IDLE_TURNS idle turns (the kick counts as seen when it schedules).
+    expect(state.turns).toBe(1 + MAX_IDLE_TURNS);
   }, 30_000);
 });
 
