@@ -44,7 +44,7 @@ export const MAX_POLL_WINDOW_MICROS = 1_000_000;
  * the page cache. While calls of at most `maxBytes` in all are in the thread pool,
  * the engine keeps one setImmediate pending so that the loop polls instead of
  * sleeping, for `windowMicros` after each dispatch or completion: at depth 1, 4 KiB
- * reads run about 1.7x raw `fs.read` with it and 0.7x without (README, performance).
+ * reads through aio_read ran 1.4-1.7x raw `fs.read` with it and 0.75x without (README, performance).
  * The price is CPU: the event loop's thread runs flat out while such I/O is
  * outstanding, and a slow device costs at most one window of spinning per event
  * before the loop sleeps as usual. Polling never changes what completes or in
