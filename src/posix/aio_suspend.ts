@@ -89,11 +89,20 @@ function checkSignal(signal: unknown): AbortSignal | undefined {
  * order), so one pass over the list after it finds them all; a request that completed
  * before the deadline or the abort wins over both. This is C's blocking call turned
  * into a Promise: Node's
- * single thread cannot block and still see completions.
+ * single thread cannot block and still see completions. Because it resolves at once
+ * while any listed request is done, a loop waiting for all of a list must drop the
+ * finished ones from what it passes: awaiting an already-resolved Promise runs no
+ * event-loop turn, so `while (someInProgress) await aio_suspend(all, n)` with one
+ * finished entry spins in microtasks and the others can never complete.
  *
  * @example
  * const list = [cbA, null, cbB];
  * if ((await aio_suspend(list, list.length, { tv_sec: 1, tv_nsec: 0 })) === -1) console.log(strerror(errno()));
+ *
+ * // Waiting for all of them: list only those still in progress.
+ * for (let left = [cbA, cbB]; left.length > 0; left = left.filter((cb) => aio_error(cb) === EINPROGRESS)) {
+ *   await aio_suspend(left, left.length);
+ * }
  */
 export function aio_suspend(list: ReadonlyArray<Aiocb | null | undefined>, nent: number, timeout?: Timespec | null, signal?: AbortSignal): Promise<number> {
   try {
