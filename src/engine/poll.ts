@@ -30,6 +30,11 @@ import { performance } from 'node:perf_hooks';
 /** Turns in a row without an event after which polling stops, whatever the clock says (a clock that stands still). */
 export const MAX_IDLE_TURNS = 100_000;
 
+/**
+ * Keeps one setImmediate pending while `busy()` holds and less than `windowUs` has
+ * passed since the last {@link Poller.kick}, so that the event loop polls instead of
+ * sleeping (see the notes above). One per engine.
+ */
 export class Poller {
   /** Microseconds polled after each event; 0 = never poll. */
   windowUs: number;
