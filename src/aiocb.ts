@@ -32,6 +32,7 @@ import { readField, readKeys, unreadableField, validateInteger, validateObject }
  *   OS signal is raised.
  */
 export interface SigEvent {
+  /** How completion is notified: SIGEV_NONE, SIGEV_SIGNAL or SIGEV_THREAD; any other number is EINVAL at submission. */
   sigev_notify: number;
   /** For SIGEV_SIGNAL: a signal name ('SIGUSR2') or number. */
   sigev_signo?: number | string;
@@ -41,14 +42,24 @@ export interface SigEvent {
   sigev_notify_function?: (value: unknown) => void;
 }
 
-/** The fields of `struct aiocb`, as a plain object may carry them. */
+/**
+ * The fields of `struct aiocb`, as a plain object may carry them. A field the object
+ * lacks reads as in a new {@link AioControlBlock}.
+ */
 export interface AiocbFields {
+  /** The file descriptor (a C int). Missing: -1, no descriptor. */
   aio_fildes: number;
+  /** File offset of the transfer in bytes: a safe integer or a bigint within off_t; ignored on pipes, sockets and terminals. Missing: 0. */
   aio_offset: number | bigint;
+  /** The buffer: a Buffer, any TypedArray or a DataView; null only when `aio_nbytes` is 0. Missing: null. */
   aio_buf: ArrayBufferView | null;
+  /** Bytes to transfer: an integer from 0 to `aio_buf.byteLength`. Missing: 0. */
   aio_nbytes: number;
+  /** Lowers the request's priority: 0 (most urgent) to AIO_PRIO_DELTA_MAX; outside that range is EINVAL. Missing: 0. */
   aio_reqprio: number;
+  /** How completion is notified. Missing: no notification (SIGEV_NONE). */
   aio_sigevent: SigEvent;
+  /** LIO_READ, LIO_WRITE or LIO_NOP; used only by lio_listio. Missing: LIO_NOP. */
   aio_lio_opcode: number;
 }
 
@@ -108,6 +119,7 @@ export class AioControlBlock implements AiocbFields {
   get [SLOT](): Request | null | undefined {
     return #request in this ? this.#request : undefined;
   }
+  /** @internal records the request this block now carries (used by `attach`); does nothing through a Proxy. */
   set [SLOT](req: Request) {
     if (#request in this) this.#request = req;
   }

@@ -13,13 +13,169 @@ import { O_DSYNC as FS_O_DSYNC, O_SYNC as FS_O_SYNC } from './engine/dispatch';
 /** The platform's errno table, by name (a frozen copy of `os.constants.errno`). */
 export const errnoConstants: Readonly<Record<string, number>> = Object.freeze({ ...osConstants.errno });
 
-/** errno values, exported one by one as C names them. */
-export const {
-  E2BIG, EACCES, EADDRINUSE, EADDRNOTAVAIL, EAFNOSUPPORT, EAGAIN, EALREADY, EBADF, EBADMSG, EBUSY, ECANCELED, ECHILD, ECONNABORTED, ECONNREFUSED, ECONNRESET, EDEADLK, EDESTADDRREQ, EDOM, EDQUOT, EEXIST, EFAULT, EFBIG, EHOSTUNREACH, EIDRM, EILSEQ, EINPROGRESS, EINTR, EINVAL, EIO, EISCONN, EISDIR, ELOOP, EMFILE, EMLINK, EMSGSIZE, EMULTIHOP, ENAMETOOLONG, ENETDOWN, ENETRESET, ENETUNREACH, ENFILE, ENOBUFS, ENODATA, ENODEV, ENOENT, ENOEXEC, ENOLCK, ENOLINK, ENOMEM, ENOMSG, ENOPROTOOPT, ENOSPC, ENOSR, ENOSTR, ENOSYS, ENOTCONN, ENOTDIR, ENOTEMPTY, ENOTSOCK, ENOTSUP, ENOTTY, ENXIO, EOPNOTSUPP, EOVERFLOW, EPERM, EPIPE, EPROTO, EPROTONOSUPPORT, EPROTOTYPE, ERANGE, EROFS, ESPIPE, ESRCH, ESTALE, ETIME, ETIMEDOUT, ETXTBSY, EWOULDBLOCK, EXDEV,
-} = osConstants.errno as Record<string, number> as Record<
-  keyof typeof osConstants.errno,
-  number
->;
+/** `os.constants.errno`, typed name by name for the exports below. */
+const ERRNO = osConstants.errno as Record<string, number> as Record<keyof typeof osConstants.errno, number>;
+
+// errno values, exported one by one as C names them. Each comment is the platform's
+// strerror(3) text (glibc on Linux).
+/** Argument list too long. */
+export const E2BIG: number = ERRNO.E2BIG;
+/** Permission denied. */
+export const EACCES: number = ERRNO.EACCES;
+/** Address already in use. */
+export const EADDRINUSE: number = ERRNO.EADDRINUSE;
+/** Cannot assign requested address. */
+export const EADDRNOTAVAIL: number = ERRNO.EADDRNOTAVAIL;
+/** Address family not supported by protocol. */
+export const EAFNOSUPPORT: number = ERRNO.EAFNOSUPPORT;
+/** Resource temporarily unavailable. On Linux EWOULDBLOCK has the same number. */
+export const EAGAIN: number = ERRNO.EAGAIN;
+/** Operation already in progress. */
+export const EALREADY: number = ERRNO.EALREADY;
+/** Bad file descriptor. */
+export const EBADF: number = ERRNO.EBADF;
+/** Bad message. */
+export const EBADMSG: number = ERRNO.EBADMSG;
+/** Device or resource busy. */
+export const EBUSY: number = ERRNO.EBUSY;
+/** Operation canceled. */
+export const ECANCELED: number = ERRNO.ECANCELED;
+/** No child processes. */
+export const ECHILD: number = ERRNO.ECHILD;
+/** Software caused connection abort. */
+export const ECONNABORTED: number = ERRNO.ECONNABORTED;
+/** Connection refused. */
+export const ECONNREFUSED: number = ERRNO.ECONNREFUSED;
+/** Connection reset by peer. */
+export const ECONNRESET: number = ERRNO.ECONNRESET;
+/** Resource deadlock avoided. */
+export const EDEADLK: number = ERRNO.EDEADLK;
+/** Destination address required. */
+export const EDESTADDRREQ: number = ERRNO.EDESTADDRREQ;
+/** Numerical argument out of domain. */
+export const EDOM: number = ERRNO.EDOM;
+/** Disk quota exceeded. */
+export const EDQUOT: number = ERRNO.EDQUOT;
+/** File exists. */
+export const EEXIST: number = ERRNO.EEXIST;
+/** Bad address. */
+export const EFAULT: number = ERRNO.EFAULT;
+/** File too large. */
+export const EFBIG: number = ERRNO.EFBIG;
+/** No route to host. */
+export const EHOSTUNREACH: number = ERRNO.EHOSTUNREACH;
+/** Identifier removed. */
+export const EIDRM: number = ERRNO.EIDRM;
+/** Invalid or incomplete multibyte or wide character. */
+export const EILSEQ: number = ERRNO.EILSEQ;
+/** Operation now in progress. */
+export const EINPROGRESS: number = ERRNO.EINPROGRESS;
+/** Interrupted system call. */
+export const EINTR: number = ERRNO.EINTR;
+/** Invalid argument. */
+export const EINVAL: number = ERRNO.EINVAL;
+/** Input/output error. */
+export const EIO: number = ERRNO.EIO;
+/** Transport endpoint is already connected. */
+export const EISCONN: number = ERRNO.EISCONN;
+/** Is a directory. */
+export const EISDIR: number = ERRNO.EISDIR;
+/** Too many levels of symbolic links. */
+export const ELOOP: number = ERRNO.ELOOP;
+/** Too many open files. */
+export const EMFILE: number = ERRNO.EMFILE;
+/** Too many links. */
+export const EMLINK: number = ERRNO.EMLINK;
+/** Message too long. */
+export const EMSGSIZE: number = ERRNO.EMSGSIZE;
+/** Multihop attempted. */
+export const EMULTIHOP: number = ERRNO.EMULTIHOP;
+/** File name too long. */
+export const ENAMETOOLONG: number = ERRNO.ENAMETOOLONG;
+/** Network is down. */
+export const ENETDOWN: number = ERRNO.ENETDOWN;
+/** Network dropped connection on reset. */
+export const ENETRESET: number = ERRNO.ENETRESET;
+/** Network is unreachable. */
+export const ENETUNREACH: number = ERRNO.ENETUNREACH;
+/** Too many open files in system. */
+export const ENFILE: number = ERRNO.ENFILE;
+/** No buffer space available. */
+export const ENOBUFS: number = ERRNO.ENOBUFS;
+/** No data available. */
+export const ENODATA: number = ERRNO.ENODATA;
+/** No such device. */
+export const ENODEV: number = ERRNO.ENODEV;
+/** No such file or directory. */
+export const ENOENT: number = ERRNO.ENOENT;
+/** Exec format error. */
+export const ENOEXEC: number = ERRNO.ENOEXEC;
+/** No locks available. */
+export const ENOLCK: number = ERRNO.ENOLCK;
+/** Link has been severed. */
+export const ENOLINK: number = ERRNO.ENOLINK;
+/** Cannot allocate memory. */
+export const ENOMEM: number = ERRNO.ENOMEM;
+/** No message of desired type. */
+export const ENOMSG: number = ERRNO.ENOMSG;
+/** Protocol not available. */
+export const ENOPROTOOPT: number = ERRNO.ENOPROTOOPT;
+/** No space left on device. */
+export const ENOSPC: number = ERRNO.ENOSPC;
+/** Out of streams resources. */
+export const ENOSR: number = ERRNO.ENOSR;
+/** Device not a stream. */
+export const ENOSTR: number = ERRNO.ENOSTR;
+/** Function not implemented. */
+export const ENOSYS: number = ERRNO.ENOSYS;
+/** Transport endpoint is not connected. */
+export const ENOTCONN: number = ERRNO.ENOTCONN;
+/** Not a directory. */
+export const ENOTDIR: number = ERRNO.ENOTDIR;
+/** Directory not empty. */
+export const ENOTEMPTY: number = ERRNO.ENOTEMPTY;
+/** Socket operation on non-socket. */
+export const ENOTSOCK: number = ERRNO.ENOTSOCK;
+/** Operation not supported. On Linux the same number as EOPNOTSUPP. */
+export const ENOTSUP: number = ERRNO.ENOTSUP;
+/** Inappropriate ioctl for device. */
+export const ENOTTY: number = ERRNO.ENOTTY;
+/** No such device or address. */
+export const ENXIO: number = ERRNO.ENXIO;
+/** Operation not supported. On Linux ENOTSUP has the same number. */
+export const EOPNOTSUPP: number = ERRNO.EOPNOTSUPP;
+/** Value too large for defined data type. */
+export const EOVERFLOW: number = ERRNO.EOVERFLOW;
+/** Operation not permitted. */
+export const EPERM: number = ERRNO.EPERM;
+/** Broken pipe. */
+export const EPIPE: number = ERRNO.EPIPE;
+/** Protocol error. */
+export const EPROTO: number = ERRNO.EPROTO;
+/** Protocol not supported. */
+export const EPROTONOSUPPORT: number = ERRNO.EPROTONOSUPPORT;
+/** Protocol wrong type for socket. */
+export const EPROTOTYPE: number = ERRNO.EPROTOTYPE;
+/** Numerical result out of range. */
+export const ERANGE: number = ERRNO.ERANGE;
+/** Read-only file system. */
+export const EROFS: number = ERRNO.EROFS;
+/** Illegal seek. */
+export const ESPIPE: number = ERRNO.ESPIPE;
+/** No such process. */
+export const ESRCH: number = ERRNO.ESRCH;
+/** Stale file handle. */
+export const ESTALE: number = ERRNO.ESTALE;
+/** Timer expired. */
+export const ETIME: number = ERRNO.ETIME;
+/** Connection timed out. */
+export const ETIMEDOUT: number = ERRNO.ETIMEDOUT;
+/** Text file busy. */
+export const ETXTBSY: number = ERRNO.ETXTBSY;
+/** Resource temporarily unavailable. On Linux the same number as EAGAIN. */
+export const EWOULDBLOCK: number = ERRNO.EWOULDBLOCK;
+/** Invalid cross-device link. */
+export const EXDEV: number = ERRNO.EXDEV;
 
 /** aio_fsync `op`: synchronise as `fsync(2)` would (data and metadata). */
 export const O_SYNC: number = FS_O_SYNC;

@@ -93,6 +93,7 @@ const kBrand = Symbol.for('posix-aio.AioError');
  * brand check on a global symbol).
  */
 export class AioError extends Error {
+  /** Always 'AioError'. */
   override name = 'AioError';
   /** The errno name, e.g. 'EBADF'. */
   readonly code: string;
@@ -113,6 +114,7 @@ export class AioError extends Error {
     Object.defineProperty(this, kBrand, { value: true });
   }
 
+  /** True for an AioError from either copy of the package (ESM or CommonJS): checks the brand, not the prototype chain. */
   static override [Symbol.hasInstance](value: unknown): boolean {
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[kBrand] === true;
   }

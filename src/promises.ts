@@ -88,38 +88,77 @@ export interface VectorOptions extends RequestOptions {
 
 /** What read resolves with, as fs.promises. */
 export interface ReadResult<T extends ArrayBufferView> {
+  /** Bytes read: fewer than asked at end of file, 0 at or past it. */
   bytesRead: number;
+  /** The buffer passed to read (the whole of it, not only the part read into). */
   buffer: T;
 }
 
 /** What write resolves with, as fs.promises. */
 export interface WriteResult<T extends ArrayBufferView> {
+  /** Bytes written. */
   bytesWritten: number;
+  /** The buffer passed to write (the whole of it, not only the part written). */
   buffer: T;
 }
 
 /** What readv resolves with, as fs.promises. */
 export interface ReadvResult<T extends ArrayBufferView> {
+  /** Bytes read, over all the buffers in order: fewer than asked at end of file. */
   bytesRead: number;
+  /** The array of buffers passed to readv (the same array). */
   buffers: T[];
 }
 
 /** What writev resolves with, as fs.promises. */
 export interface WritevResult<T extends ArrayBufferView> {
+  /** Bytes written, over all the buffers in order. */
   bytesWritten: number;
+  /** The array of buffers passed to writev (the same array). */
   buffers: T[];
 }
 
 /** One operation of a {@link batch}. */
 export type BatchOp =
-  | ({ op: 'read' | 'write'; fd: number; buffer: ArrayBufferView } & Omit<BufferOptions, 'signal' | 'timeout'>)
-  | ({ op: 'readv' | 'writev'; fd: number; buffers: readonly ArrayBufferView[] } & Omit<VectorOptions, 'signal' | 'timeout'>)
-  | { op: 'fsync' | 'fdatasync'; fd: number; priority?: number | undefined };
+  | ({
+      /** The call this entry stands for: {@link read} or {@link write}. */
+      op: 'read' | 'write';
+      /** The file descriptor. */
+      fd: number;
+      /** The buffer to read into or write from, as the call's `buffer`. */
+      buffer: ArrayBufferView;
+    } & Omit<BufferOptions, 'signal' | 'timeout'>)
+  | ({
+      /** The call this entry stands for: {@link readv} or {@link writev}. */
+      op: 'readv' | 'writev';
+      /** The file descriptor. */
+      fd: number;
+      /** The buffers to read into or write from, in order, as the call's `buffers`. */
+      buffers: readonly ArrayBufferView[];
+    } & Omit<VectorOptions, 'signal' | 'timeout'>)
+  | {
+      /** The call this entry stands for: {@link fsync} or {@link fdatasync}. */
+      op: 'fsync' | 'fdatasync';
+      /** The file descriptor. */
+      fd: number;
+      /** As {@link RequestOptions.priority}. @defaultValue the batch's `priority` */
+      priority?: number | undefined;
+    };
 
 /** What each operation of a {@link batch} came to, in the shape of Promise.allSettled. */
 export type BatchResult =
-  | { status: 'fulfilled'; value: ReadResult<ArrayBufferView> | WriteResult<ArrayBufferView> | ReadvResult<ArrayBufferView> | WritevResult<ArrayBufferView> | undefined }
-  | { status: 'rejected'; reason: unknown };
+  | {
+      /** The operation succeeded. */
+      status: 'fulfilled';
+      /** What the single call would have resolved with (undefined for fsync and fdatasync). */
+      value: ReadResult<ArrayBufferView> | WriteResult<ArrayBufferView> | ReadvResult<ArrayBufferView> | WritevResult<ArrayBufferView> | undefined;
+    }
+  | {
+      /** The operation failed, was aborted, timed out or was canceled. */
+      status: 'rejected';
+      /** What the single call would have rejected with (an AioError, or an AbortError). */
+      reason: unknown;
+    };
 
 /** The rejection of an aborted request, shaped like Node core's. */
 class AbortError extends Error {
@@ -672,6 +711,7 @@ export class AioFileHandle {
     return this.close();
   }
 
+  /** Shows the descriptor, whether the handle is open and how many requests are outstanding on it, as `util.inspect` and `console.log` print them. */
   [INSPECT](): string {
     const eng = engine();
     const state = this.#closing !== null ? 'closed' : 'open';

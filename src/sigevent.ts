@@ -31,8 +31,11 @@ export interface Notifier {
 
 /** siginfo_t as a SIGEV_SIGNAL listener receives it. */
 export interface SigInfo {
+  /** The signal's number (`sigev_signo`, resolved to a number when it was given as a name). */
   si_signo: number;
+  /** Always SI_ASYNCIO: the signal reports the completion of an asynchronous I/O request. */
   si_code: number;
+  /** The request's `sigev_value`, as it was at submission. */
   si_value: unknown;
 }
 

@@ -29,8 +29,11 @@ import { type Face, OP_NAMES, OP_WRITE, type Request } from './request';
 export interface TraceContext {
   /** The request's submission number (unique in the process). */
   readonly id: number;
+  /** The operation: 'read', 'write' (also for readv and writev), 'fsync' or 'fdatasync'. */
   readonly op: (typeof OP_NAMES)[number];
+  /** The face that submitted it: 'posix', 'nng' or 'promise'. */
   readonly face: Face;
+  /** The file descriptor. */
   readonly fd: number;
   /** The position as submitted: null for the current file position (Promise face) and for fsync. */
   readonly position: number | bigint | null;

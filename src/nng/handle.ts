@@ -79,7 +79,9 @@ export type NngCancelFn = (aio: NngAio, arg: unknown, err: number) => void;
 
 /** One scatter/gather entry: `iov_len` bytes at the start of `iov_buf`. */
 export interface NngIov {
+  /** The buffer: a Buffer, any TypedArray or a DataView. */
   iov_buf: ArrayBufferView;
+  /** Bytes of `iov_buf` to use, from its start: an integer from 0 to `iov_buf.byteLength`. */
   iov_len: number;
 }
 

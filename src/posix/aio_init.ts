@@ -15,10 +15,15 @@ export interface AioInit {
   aio_max?: number;
   /** The lio_listio limit, AIO_LISTIO_MAX, at least 2 (POSIX's minimum). Default 256. */
   aio_listio_max?: number;
+  /** Not used by glibc; accepted and ignored. */
   aio_locks?: number;
+  /** Not used by glibc; accepted and ignored. */
   aio_usedba?: number;
+  /** Not used by glibc; accepted and ignored. */
   aio_debug?: number;
+  /** Not used by glibc; accepted and ignored. */
   aio_numusers?: number;
+  /** Reserved in glibc; accepted and ignored. */
   aio_reserved?: number[];
 }
 

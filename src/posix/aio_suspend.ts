@@ -8,7 +8,9 @@ import { readElement, readField } from '../validate';
 
 /** C's `struct timespec`, a relative timeout. */
 export interface Timespec {
+  /** Whole seconds: an integer >= 0 (otherwise EINVAL). */
   tv_sec: number;
+  /** Nanoseconds added to `tv_sec`: an integer from 0 to 999999999 (otherwise EINVAL). */
   tv_nsec: number;
 }
 
