@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { DEFAULTS, engine } from '../../src/engine/queue';
 import { AioControlBlock, aio_error, aio_read, aio_return, aio_suspend, configurePolling, EINPROGRESS, promises, SIGEV_THREAD } from '../../src/index';
 import { cleanup, tmpFile } from '../helpers/files';
-import { mustCall } from '../helpers/mustcall';
+import { flush, mustCall } from '../helpers/mustcall';
 
 const BS = 4096;
 const BLOCKS = 64;
@@ -17,11 +17,6 @@ afterEach(() => {
   configurePolling({ windowMicros: DEFAULTS.pollWindowMicros, maxBytes: DEFAULTS.pollMaxBytes });
   cleanup();
 });
-
-/** Resolves after one event-loop turn. */
-function turn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
 
 /** Whether an immediate (ours or anyone's) is pending. */
 function immediatePending(): boolean {
@@ -67,7 +62,7 @@ describe.each(SETTINGS)('polling %s', (_name, settings) => {
         }
       }
       // Notifications run on later turns: wait for the last of them.
-      while (seen.some((n) => n === 0)) await turn();
+      while (seen.some((n) => n === 0)) await flush(1);
       expect(seen).toEqual(new Array<number>(BLOCKS).fill(1));
     }
   });
@@ -84,7 +79,7 @@ describe.each(SETTINGS)('polling %s', (_name, settings) => {
     expect(engine().counters.inFlight).toBe(0);
     // The poll turn that finds the pool empty ends polling; the engine's own hold and
     // notification immediates end in the same turns.
-    for (let i = 0; i < 3 && immediatePending(); i++) await turn();
+    for (let i = 0; i < 3 && immediatePending(); i++) await flush(1);
     expect(engine().polling).toBe(false);
     expect(immediatePending()).toBe(false);
   });

@@ -9,12 +9,7 @@ import { MAX_IDLE_TURNS, Poller } from '../../../src/engine/poll';
 import { DEFAULTS, Engine, IO_URING, threadPoolSize } from '../../../src/engine/queue';
 import { OP_READ, Request } from '../../../src/engine/request';
 import { HeldBackend } from '../../helpers/held-backend';
-import { mustCall } from '../../helpers/mustcall';
-
-/** Resolves after the immediates pending now have run (one event-loop turn). */
-function turn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
+import { flush, mustCall } from '../../helpers/mustcall';
 
 /** A poller over a fake clock (ms) that counts its `busy()` checks: one by the kick that schedules, then one per turn. */
 function make(windowUs: number) {
@@ -35,8 +30,8 @@ describe('Poller', () => {
     const { poller, state } = make(0);
     poller.kick();
     expect(poller.polling).toBe(false);
-    await turn();
-    await turn();
+    await flush(1);
+    await flush(1);
     expect(state.turns).toBe(0);
   });
 
@@ -48,7 +43,7 @@ describe('Poller', () => {
     expect(poller.polling).toBe(true);
     expect(state.turns).toBe(1); // the first kick's check; the others found it scheduled
     for (let i = 1; i <= 10; i++) {
-      await turn();
+      await flush(1);
       // One poll turn per event-loop turn, however many kicks came.
       expect(state.turns).toBe(1 + i);
       expect(poller.polling).toBe(true);
@@ -58,16 +53,16 @@ describe('Poller', () => {
   test('stops once the window has passed without an event', async () => {
     const { poller, state } = make(200);
     poller.kick();
-    await turn();
+    await flush(1);
     state.clock += 0.199; // 199 us: still inside the window
-    await turn();
+    await flush(1);
     expect(poller.polling).toBe(true);
     state.clock += 0.001; // 200 us since the kick
-    await turn();
+    await flush(1);
     expect(poller.polling).toBe(false);
     const turns = state.turns;
-    await turn();
-    await turn();
+    await flush(1);
+    await flush(1);
     expect(state.turns).toBe(turns);
   });
 
@@ -77,11 +72,11 @@ describe('Poller', () => {
     for (let i = 0; i < 20; i++) {
       state.clock += 0.15; // 150 us between events, 3 ms in all: never a whole window without one
       poller.kick();
-      await turn();
+      await flush(1);
       expect(poller.polling).toBe(true);
     }
     state.clock += 0.2;
-    await turn();
+    await flush(1);
     expect(poller.polling).toBe(false);
   });
 
@@ -90,41 +85,41 @@ describe('Poller', () => {
     state.busy = false;
     poller.kick();
     expect(poller.polling).toBe(false);
-    await turn();
+    await flush(1);
     expect(state.turns).toBe(1);
   });
 
   test('stops at the first turn with nothing to poll for, and starts again at the next kick', async () => {
     const { poller, state } = make(200);
     poller.kick();
-    await turn();
+    await flush(1);
     expect(poller.polling).toBe(true);
     state.busy = false;
-    await turn();
+    await flush(1);
     expect(poller.polling).toBe(false);
     state.busy = true;
     poller.kick();
     expect(poller.polling).toBe(true);
-    await turn();
+    await flush(1);
     expect(poller.polling).toBe(true);
     state.busy = false;
-    await turn();
+    await flush(1);
     expect(poller.polling).toBe(false);
   });
 
   test('turning the window to 0 stops it at the next turn', async () => {
     const { poller } = make(200);
     poller.kick();
-    await turn();
+    await flush(1);
     poller.windowUs = 0;
-    await turn();
+    await flush(1);
     expect(poller.polling).toBe(false);
   });
 
   test('a clock that stands still cannot keep it polling forever', async () => {
     const { poller, state } = make(200);
     poller.kick();
-    while (poller.polling && state.turns <= MAX_IDLE_TURNS + 1) await turn();
+    while (poller.polling && state.turns <= MAX_IDLE_TURNS + 1) await flush(1);
     expect(poller.polling).toBe(false);
     // The kick's own check, then MAX_IDLE_TURNS idle turns (the kick counts as seen when it schedules).
     expect(state.turns).toBe(1 + MAX_IDLE_TURNS);
@@ -147,7 +142,7 @@ describe('Engine: polling while calls are in the thread pool', () => {
     held.autoRelease = 0;
     while (eng.outstanding > 0 || eng.polling) {
       held.releaseAll();
-      await turn();
+      await flush(1);
     }
   });
 
@@ -171,9 +166,9 @@ describe('Engine: polling while calls are in the thread pool', () => {
     expect(eng.polling).toBe(true);
     held.releaseAll();
     // The completion arrives (nextTick), kicks, and the next turn finds the pool empty.
-    while (eng.counters.inFlight > 0) await turn();
-    await turn();
-    await turn();
+    while (eng.counters.inFlight > 0) await flush(1);
+    await flush(1);
+    await flush(1);
     expect(eng.polling).toBe(false);
   });
 
@@ -181,7 +176,7 @@ describe('Engine: polling while calls are in the thread pool', () => {
     read();
     let turns = 0;
     while (eng.polling && turns < 1_000_000) {
-      await turn();
+      await flush(1);
       turns++;
     }
     expect(eng.polling).toBe(false);
@@ -200,11 +195,11 @@ describe('Engine: polling while calls are in the thread pool', () => {
     // Far apart, so that nothing merges: one call each.
     for (let i = 0; i < threads; i++) read(4096, i * 65536);
     expect(eng.counters.inFlight).toBe(threads);
-    await turn();
+    await flush(1);
     expect(eng.polling).toBe(true);
     read(4096, threads * 65536);
     expect(eng.counters.inFlight).toBe(threads + 1);
-    await turn();
+    await flush(1);
     expect(eng.polling).toBe(false);
   });
 
@@ -213,10 +208,10 @@ describe('Engine: polling while calls are in the thread pool', () => {
     read(4096, 0);
     read(4096, 65536);
     expect(eng.polling).toBe(true);
-    await turn();
+    await flush(1);
     expect(eng.polling).toBe(true);
     read(4096, 131072); // 12 KiB in the pool now
-    await turn();
+    await flush(1);
     expect(eng.polling).toBe(false);
   });
 });
