@@ -49,7 +49,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { formatCount } from '../cli/report';
+import { formatCount, formatPolling } from '../cli/report';
+import { IO_URING } from '../src/engine/queue';
 import { configureBounce, configurePolling, type BounceMode, type PollSettings } from '../src/index';
 import { prepareFile, runJob, type Api, type BufferKind, type JobStats, type Rw } from '../cli/workload';
 import { formatVerdicts, judge, type Verdict } from './targets';
@@ -333,7 +334,7 @@ async function measure(o: Options): Promise<Result> {
         platform: `${process.platform} ${process.arch}`,
         cpus: os.availableParallelism(),
         uvThreadpoolSize: process.env['UV_THREADPOOL_SIZE'] ?? '4 (default)',
-        ioUring: process.env['UV_USE_IO_URING'] === '1' ? 'on (UV_USE_IO_URING=1)' : 'off',
+        ioUring: IO_URING ? `on (UV_USE_IO_URING=${process.env['UV_USE_IO_URING'] ?? ''})` : 'off',
         bounce: bounceMode,
         poll,
         threads: o.threads,
@@ -350,13 +351,6 @@ async function measure(o: Options): Promise<Result> {
   }
 }
 
-/** The polling settings in a few words (old JSON results have none). */
-function pollText(p: PollSettings | undefined): string {
-  if (p === undefined) return 'unknown';
-  if (p.windowMicros === 0) return 'off';
-  return `${p.windowMicros} us after each event, up to ${Number.isFinite(p.maxBytes) ? `${p.maxBytes / KiB} KiB` : 'any size'} in flight`;
-}
-
 function fmt(n: number, digits: number): string {
   return Number.isFinite(n) ? n.toFixed(digits) : '-';
 }
@@ -366,7 +360,7 @@ function table(r: Result): string {
   const out: string[] = [];
   out.push(
     `posix-aio bench: Node ${m.node}, ${m.platform}, ${m.cpus} CPUs, UV_THREADPOOL_SIZE=${m.uvThreadpoolSize}, io_uring ${m.ioUring}`,
-    `${m.msPerRun} ms per run, medians of ${m.passes} interleaved pass${m.passes === 1 ? '' : 'es'}, ${m.fileSize / MiB} MiB page-cached files; library in-flight cap: ${m.threads ?? 'its default'}; bounce mode: ${m.bounce}; polling: ${pollText(m.poll)}`,
+    `${m.msPerRun} ms per run, medians of ${m.passes} interleaved pass${m.passes === 1 ? '' : 'es'}, ${m.fileSize / MiB} MiB page-cached files; library in-flight cap: ${m.threads ?? 'its default'}; bounce mode: ${m.bounce}; polling: ${formatPolling(m.poll)}`,
     `x raw: IOPS ratio to raw fs.read/fs.write, same row and pass. probe: median wait of a 1-iteration pbkdf2 for a pool thread. lag: event-loop delay p99.`,
     '',
   );

@@ -2,6 +2,7 @@
  * Text output of `posix-aio bench`: the final report, the live progress line, and
  * the unit formatting shared with bench/run.ts.
  */
+import type { PollSettings } from '../src/index';
 import type { Latency, JobStats, Progress } from './workload';
 
 /** 4096 → "4k", 1048576 → "1m", 1000 → "1000". */
@@ -14,6 +15,13 @@ export function formatSize(n: number): string {
   ];
   for (const [m, u] of units) if (n >= m && n % m === 0) return `${n / m}${u}`;
   return String(n);
+}
+
+/** The polling settings in a few words: "off", or the window and the size it applies to; "unknown" when there are none (raw apis, old JSON results). */
+export function formatPolling(p: PollSettings | null | undefined): string {
+  if (p === null || p === undefined) return 'unknown';
+  if (p.windowMicros === 0) return 'off';
+  return `${p.windowMicros} us after each event, up to ${Number.isFinite(p.maxBytes) ? `${p.maxBytes / 1024} KiB` : 'any size'} in flight`;
 }
 
 /** 123456 → "123.5k". */
@@ -90,7 +98,7 @@ export function formatReport(s: JobStats, file: { path: string; temporary: boole
   if (s.engine !== null) {
     const e = s.engine;
     lines.push(
-      `  engine   submitted ${e.submitted}, completed ${e.completed}, canceled ${e.canceled}, failed ${e.failed}, merged ${e.merged}; at the end queued ${e.queued}, in flight ${e.inFlight}; in-flight cap ${s.inFlightCap ?? '?'}; polling ${s.poll === null ? '?' : s.poll.windowMicros === 0 ? 'off' : `${s.poll.windowMicros} us`}`,
+      `  engine   submitted ${e.submitted}, completed ${e.completed}, canceled ${e.canceled}, failed ${e.failed}, merged ${e.merged}; at the end queued ${e.queued}, in flight ${e.inFlight}; in-flight cap ${s.inFlightCap ?? '?'}; polling ${formatPolling(s.poll)}`,
     );
   } else {
     lines.push(`  engine   (not used: ${s.api} calls Node's fs directly; libuv pool size ${process.env['UV_THREADPOOL_SIZE'] ?? '4'})`);
