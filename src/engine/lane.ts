@@ -258,6 +258,14 @@ export class Lane {
   /** Adjacent ready requests submitted in a row while dispatch was held, and the byte after the last (Engine's plug flush, PLUG_FLUSH). */
   heldRun = 0;
   heldRunEnd = -1;
+  /** Merged calls of this descriptor in the thread pool (Engine's streams: a further group waits for one of them). */
+  streamCalls = 0;
+  /**
+   * A merged group held back while a merged call of this descriptor is in the thread
+   * pool, in file order: it goes out from that call's completion (Engine's streams).
+   * Its requests are READY but in neither the ready heap nor the merge index.
+   */
+  parked: Request[] | null = null;
   /** Byte range of the last positional request offered to the merge index. */
   lastStart = -1;
   lastEnd = -1;

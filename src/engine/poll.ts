@@ -24,6 +24,9 @@
  * - `windowUs = 0` turns it off: no immediate is ever scheduled.
  * - It never changes what completes or in which order: it only decides whether
  *   the loop sleeps between turns.
+ * - When it stops because the window passed without an event while calls are still
+ *   in the pool (a slow device), it tells {@link Poller.onExpire}: the engine then
+ *   stops holding groups back for a quick hand-over (queue.ts, "streams").
  */
 import { performance } from 'node:perf_hooks';
 
@@ -47,6 +50,8 @@ export class Poller {
   /** When the last event was seen, performance.now() milliseconds. */
   #lastAt = 0;
   #idleTurns = 0;
+  /** Called when polling stops for want of events while `busy()` still holds. */
+  onExpire: (() => void) | null = null;
 
   /**
    * @param busy - whether there is something to poll for (calls in the thread pool).
@@ -87,6 +92,7 @@ export class Poller {
       this.#idleTurns = 0;
     } else if ((now - this.#lastAt) * 1000 >= this.windowUs || ++this.#idleTurns >= MAX_IDLE_TURNS) {
       this.#scheduled = false;
+      this.onExpire?.();
       return;
     }
     setImmediate(this.#turn);

@@ -57,6 +57,18 @@
  *   and nothing may start after the close was called). A request on a non-seekable
  *   descriptor (pipe, FIFO, socket), whose progress may need this very thread, ends
  *   the hold at once.
+ * - Streams: on a descriptor with a merged call in the thread pool, while the event
+ *   loop polls (below), a further merged group is held back ("parked", at most one
+ *   group per descriptor, grown by groups that continue it) and handed over from that
+ *   call's completion callback, before its requests are completed, instead of
+ *   joining the pool beside it. A sequential reader or writer then has one call in the
+ *   pool at a time and the next one ready when it returns: the worker that finished
+ *   takes it within microseconds, before its CPU idles (a submission then costs ~3 us
+ *   instead of ~12 us, a 32 KiB read's round trip ~20 us instead of ~40 us on a 2-vCPU
+ *   VM). A parked request is queued: it can be canceled (its group's others become
+ *   ready again) and aio_close cancels it. When polling stops for want of events (a
+ *   slow device), parked groups go to the pool as usual; so they do when the hand-over
+ *   finds no slot.
  * - Polling (poll.ts): while calls are in the thread pool, no more of them than libuv
  *   has threads and of at most pollMaxBytes in all, the event loop is kept from
  *   sleeping for pollWindowMicros after each dispatch or completion (one pending
@@ -197,6 +209,8 @@ export class Engine {
   canceled = 0;
   failed = 0;
   merged = 0;
+  /** @internal merged groups sent to the pool from the completion of their descriptor's previous call (streams; for tests and tools). */
+  handOvers = 0;
 
   readonly #heap = new ReadyHeap();
   /** Polls for at most this many bytes in the thread pool (see {@link DEFAULTS}). */
@@ -204,6 +218,8 @@ export class Engine {
   /** Keeps the event loop polling while small calls are in the thread pool: see poll.ts. */
   readonly #poller = new Poller(() => this.#worthPolling(), DEFAULTS.pollWindowMicros);
   readonly #lanes = new Map<number, Lane>();
+  /** Lanes with a parked group (see streams in the design notes). */
+  readonly #parkedLanes = new Set<Lane>();
   /** Descriptors being closed by aio_close: new requests fail as on a closed descriptor. */
   readonly #closing = new Set<number>();
   #seq = 0;
@@ -213,6 +229,11 @@ export class Engine {
   #flushScheduled = false;
   /** True while a thread-pool completion is being handled: the event loop called us, no library call is on the stack. */
   #inCompletion = false;
+
+  constructor() {
+    // Polling stopped for want of events (a slow device): parked groups stop waiting for their stream's call.
+    this.#poller.onExpire = () => this.#sendAllParked();
+  }
 
   /** Microseconds the event loop polls after each dispatch or completion (0 = never); see poll.ts. */
   get pollWindowMicros(): number {
@@ -636,6 +657,7 @@ export class Engine {
    * need "in the thread pool when this returns"; the faces never need it.
    */
   dispatchHeld(): void {
+    this.#sendAllParked();
     this.#release();
   }
 
@@ -651,11 +673,16 @@ export class Engine {
   }
 
   #pump(): void {
-    while (this.#calls < this.maxInFlight && (this.#calls < this.#poolSize || this.#bytesInFlight < this.maxInFlightBytes)) {
+    while (this.#hasSlot()) {
       const req = this.#heap.pop();
       if (req === undefined) return;
       this.#dispatch(req);
     }
+  }
+
+  /** Whether the in-flight caps let one more call into the thread pool. */
+  #hasSlot(): boolean {
+    return this.#calls < this.maxInFlight && (this.#calls < this.#poolSize || this.#bytesInFlight < this.maxInFlightBytes);
   }
 
   #dispatch(req: Request): void {
@@ -668,12 +695,17 @@ export class Engine {
       this.#complete(req, EBADF, -1);
       return;
     }
-    this.#calls++;
-    this.#poller.kick();
     // Nothing indexed for this op (merging off on the lane, or no other request ready): no lookups.
     const group = req.mergeable && lane.indexedCount(req.op) > 0 ? this.#gather(req, lane) : null;
     if (req.mergeable) countMerge(lane, group !== null);
-    if (group !== null) return this.#dispatchGroup(group, lane);
+    if (group !== null) {
+      if (lane.streamCalls > 0 && this.#poller.polling && this.#park(group, lane)) return;
+      this.#calls++;
+      this.#poller.kick();
+      return this.#dispatchGroup(group, lane);
+    }
+    this.#calls++;
+    this.#poller.kick();
     this.#start(req, lane);
     this.#issue(req, lane, this.#callbackFor(req, true));
   }
@@ -757,6 +789,65 @@ export class Engine {
   }
 
   /**
+   * Holds `group` back until a merged call of `lane` completes (see streams in the
+   * design notes): it becomes the lane's parked group, or joins the end of it when it
+   * continues it within the merge limits. Returns false when it can do neither (it
+   * then goes to the pool as usual).
+   */
+  #park(group: Request[], lane: Lane): boolean {
+    const held = lane.parked;
+    if (held === null) {
+      lane.parked = group;
+      this.#parkedLanes.add(lane);
+      return true;
+    }
+    const last = held[held.length - 1] as Request;
+    const first = group[0] as Request;
+    if (first.op !== last.op || first.pos !== (last.pos as number) + last.len) return false;
+    if (held.length + group.length > this.mergeMaxRequests) return false;
+    if (bytesOf(held) + bytesOf(group) > this.mergeMaxBytes) return false;
+    for (const m of group) held.push(m);
+    return true;
+  }
+
+  /**
+   * Sends `lane`'s parked group to the thread pool now. From the completion of one of
+   * the lane's merged calls this is the hand-over: before that call's requests are
+   * completed, so the worker that just finished takes it at once. Without a free slot
+   * (or when the descriptor no longer names its file) the group becomes ready again
+   * and is dispatched as usual. Returns whether it went.
+   */
+  #sendParked(lane: Lane): boolean {
+    const group = lane.parked as Request[];
+    lane.parked = null;
+    this.#parkedLanes.delete(lane);
+    if (this.#hasSlot() && this.#verify(lane)) {
+      this.#calls++;
+      this.#poller.kick();
+      this.#dispatchGroup(group, lane);
+      return true;
+    }
+    for (const m of group) this.#makeReady(m);
+    return false;
+  }
+
+  /** Makes `lane`'s parked group ready again (a cancel of one of its requests: the rest may no longer be adjacent). */
+  #unpark(lane: Lane): void {
+    const group = lane.parked as Request[];
+    lane.parked = null;
+    this.#parkedLanes.delete(lane);
+    for (const m of group) this.#makeReady(m);
+  }
+
+  /** Sends every parked group to the pool (polling stopped, or dispatchHeld), then dispatches what else is ready. */
+  #sendAllParked(): void {
+    if (this.#parkedLanes.size === 0) return;
+    this.#epoch++;
+    for (const lane of this.#parkedLanes) this.#sendParked(lane);
+    this.#pumpUnlessHeld();
+  }
+
+  /**
    * The ready requests that can share `req`'s system call: same op, byte ranges that
    * continue one another without gap or overlap, within the merge limits. They are
    * taken out of the heap. Returns them in file order, or null when there are none.
@@ -811,6 +902,7 @@ export class Engine {
       }
     }
     this.merged += group.length;
+    lane.streamCalls++;
     const pos = (group[0] as Request).pos as number;
     const cb = once((err, bytes) => this.#finishGroup(group, lane, err, bytes));
     guarded(cb, () => {
@@ -822,6 +914,8 @@ export class Engine {
   #finishGroup(group: Request[], lane: Lane, err: NodeJS.ErrnoException | null, bytes: number): void {
     this.#epoch++;
     this.#holdDispatch();
+    lane.streamCalls--;
+    if (lane.parked !== null && this.#sendParked(lane)) this.handOvers++;
     // Bytes are handed out in file order: the first `reached` requests got theirs, the
     // last of them perhaps only `lastShare` (a short transfer); the rest run alone.
     let rest = err === null ? bytes : -1;
@@ -925,7 +1019,12 @@ export class Engine {
   }
 
   #cancelQueued(req: Request): void {
-    if (req.state === READY) this.#heap.remove(req);
+    if (req.state === READY) {
+      const parked = (req.lane as Lane).parked;
+      // Its group's others become ready again (without it they may no longer be adjacent).
+      if (parked !== null && parked.includes(req)) this.#unpark(req.lane as Lane);
+      this.#heap.remove(req);
+    }
     if (req.indexed) (req.lane as Lane).unindex(req);
     this.canceled++;
     if (req.trace !== null) traceCancel(req.trace);
@@ -992,6 +1091,13 @@ function countMerge(lane: Lane, merged: boolean): void {
   if (++lane.mergeTries < MERGE_WINDOW) return;
   if (lane.mergeHits < MERGE_MIN_HITS) lane.mergeOff = true;
   lane.mergeTries = lane.mergeHits = 0;
+}
+
+/** Bytes the requests of `group` transfer. */
+function bytesOf(group: readonly Request[]): number {
+  let n = 0;
+  for (const m of group) n += m.len;
+  return n;
 }
 
 /** Makes `req` wait for `earlier` (a hazard edge). */

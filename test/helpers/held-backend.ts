@@ -54,6 +54,11 @@ export class HeldBackend implements FsBackend {
 
   readonly #log: HeldOp[] = [];
 
+  /** Operations dispatched and not yet released, oldest first, without letting the engine dispatch what it holds or has parked. */
+  peek(): readonly HeldOp[] {
+    return this.#pending;
+  }
+
   /** The operation dispatched last, without touching the engine (safe inside a backend call). */
   lastDispatched(): HeldOp | undefined {
     return this.#log[this.#log.length - 1];

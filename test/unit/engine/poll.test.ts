@@ -66,6 +66,29 @@ describe('Poller', () => {
     expect(state.turns).toBe(turns);
   });
 
+  test('onExpire is told when the window passes while still busy, not when the pool empties or polling is off', async () => {
+    const { poller, state } = make(200);
+    const expired = mustCall(() => {});
+    poller.onExpire = expired;
+    poller.kick();
+    await flush(1);
+    state.clock += 0.2;
+    await flush(1);
+    expect(poller.polling).toBe(false);
+    expect(expired.calls).toBe(1);
+    // The pool empties: polling stops without telling.
+    poller.kick();
+    state.busy = false;
+    await flush(2);
+    expect(poller.polling).toBe(false);
+    // Window 0: nothing scheduled, nothing told.
+    state.busy = true;
+    poller.windowUs = 0;
+    poller.kick();
+    await flush(2);
+    expect(expired.calls).toBe(1);
+  });
+
   test('every event restarts the window', async () => {
     const { poller, state } = make(200);
     poller.kick();
