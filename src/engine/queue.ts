@@ -915,7 +915,6 @@ export class Engine {
     this.#epoch++;
     this.#holdDispatch();
     lane.streamCalls--;
-    if (lane.parked !== null && this.#sendParked(lane)) this.handOvers++;
     // Bytes are handed out in file order: the first `reached` requests got theirs, the
     // last of them perhaps only `lastShare` (a short transfer); the rest run alone.
     let rest = err === null ? bytes : -1;
@@ -929,21 +928,25 @@ export class Engine {
     const cut = reached > 0 ? (group[reached - 1] as Request) : null;
     const done = group.slice(0, reached);
     const left = group.slice(reached);
+    for (const m of done) {
+      this.inFlight--;
+      lane.inFlight--;
+      this.#bytesInFlight -= m.len;
+    }
+    // Unless some requests must run alone in it, the call's slot is free now, and the
+    // descriptor's parked group may take it before anything is completed (streams).
+    if (left.length === 0) this.#calls--;
+    if (lane.parked !== null && this.#sendParked(lane)) this.handOvers++;
     // Completions in submission order, as they would be with a cap of one.
     done.sort((a, b) => a.seq - b.seq);
     this.#inCompletion = true;
     try {
-      for (const m of done) {
-        this.inFlight--;
-        lane.inFlight--;
-        this.#bytesInFlight -= m.len;
-        this.#complete(m, 0, m === cut ? lastShare : m.len);
-      }
+      for (const m of done) this.#complete(m, 0, m === cut ? lastShare : m.len);
     } finally {
       this.#inCompletion = false;
     }
     if (left.length > 0) this.#runAlone(left, 0, lane);
-    else this.#freeSlot();
+    else this.#pumpUnlessHeld();
   }
 
   /** Runs `left[i..]` one after another in the slot their merged call held. */
