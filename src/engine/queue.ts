@@ -66,9 +66,11 @@
  *   takes it within microseconds, before its CPU idles (a submission then costs ~3 us
  *   instead of ~12 us, a 32 KiB read's round trip ~20 us instead of ~40 us on a 2-vCPU
  *   VM). A parked request is queued: it can be canceled (its group's others become
- *   ready again) and aio_close cancels it. When polling stops for want of events (a
- *   slow device), parked groups go to the pool as usual; so they do when the hand-over
- *   finds no slot.
+ *   ready again) and aio_close cancels it. The hand-over takes the slot of the call that
+ *   ended, unless requests that call did not reach (a short transfer) still need it;
+ *   then, if no other slot is free, the group becomes ready and goes out as usual.
+ *   When polling stops for want of events (a slow device), parked groups go to the
+ *   pool as usual.
  * - Polling (poll.ts): while calls are in the thread pool, no more of them than libuv
  *   has threads and of at most pollMaxBytes in all, the event loop is kept from
  *   sleeping for pollWindowMicros after each dispatch or completion (one pending
