@@ -59,8 +59,12 @@ function inPool(): string[] {
   return held.peek().map(describeOp);
 }
 
-function queued(): number {
-  return eng.counters.queued;
+/** One burst per [from, to) run, each in its own event-loop turn: the runs' groups in order. */
+async function bursts(...runs: Array<[from: number, to: number]>): Promise<void> {
+  for (const [from, to] of runs) {
+    burst(from, to);
+    await flush(1);
+  }
 }
 
 /** Releases everything, round after round, until nothing is left (every done hook has run). */
@@ -94,12 +98,7 @@ describe('Engine: streams', () => {
   });
 
   test('groups that continue the parked one join it (one call); others go to the pool at once', async () => {
-    burst(0, 4);
-    await flush(1);
-    burst(4, 8);
-    await flush(1);
-    burst(8, 12);
-    await flush(1);
+    await bursts([0, 4], [4, 8], [8, 12]);
     // Not adjacent to the parked group: its own call, beside the stream's.
     eng.defer(() => {
       submit(OP_READ, 100);
@@ -117,12 +116,7 @@ describe('Engine: streams', () => {
 
   test('a group that would pass the merge limits does not join the parked one', async () => {
     eng.mergeMaxRequests = 6;
-    burst(0, 4);
-    await flush(1);
-    burst(4, 8);
-    await flush(1);
-    burst(8, 12);
-    await flush(1);
+    await bursts([0, 4], [4, 8], [8, 12]);
     expect(inPool()).toEqual([`readv@0/${4 * BS}`, `readv@${8 * BS}/${4 * BS}`]);
     expect(eng.counters.queued).toBe(4);
     await drain();
@@ -145,15 +139,11 @@ describe('Engine: streams', () => {
 
   test('nothing is parked while the loop does not poll (window 0), nor a request that merged with nothing, nor on another descriptor', async () => {
     eng.pollWindowMicros = 0;
-    burst(0, 4);
-    await flush(1);
-    burst(4, 8);
-    await flush(1);
+    await bursts([0, 4], [4, 8]);
     expect(inPool()).toEqual([`readv@0/${4 * BS}`, `readv@${4 * BS}/${4 * BS}`]);
     await drain();
     eng.pollWindowMicros = 50_000;
-    burst(0, 4);
-    await flush(1);
+    await bursts([0, 4]);
     eng.defer(() => {
       submit(OP_READ, 4);
       submit(OP_READ, 0, undefined, 11);
@@ -166,8 +156,7 @@ describe('Engine: streams', () => {
   });
 
   test('a parked request can be canceled: ECANCELED exactly once, and the rest of its group runs as usual', async () => {
-    burst(0, 4);
-    await flush(1);
+    await bursts([0, 4]);
     const errors = new Map<number, number>();
     const group = burst(4, 8, (r) => errors.set((r.pos as number) / BS, r.error));
     await flush(1);
@@ -202,10 +191,7 @@ describe('Engine: streams', () => {
 
   test('when polling stops for want of events (a slow call), the parked group goes to the pool', async () => {
     eng.pollWindowMicros = 2000;
-    burst(0, 4);
-    await flush(1);
-    burst(4, 8);
-    await flush(1);
+    await bursts([0, 4], [4, 8]);
     expect(eng.counters.queued).toBe(4);
     for (let i = 0; i < 50 && eng.polling; i++) await sleep(2);
     expect(eng.polling).toBe(false);
@@ -216,10 +202,7 @@ describe('Engine: streams', () => {
 
   test("the hand-over takes the slot of the call that ended, even with the in-flight cap reached", async () => {
     held.use(2, eng);
-    burst(0, 4);
-    await flush(1);
-    burst(4, 8);
-    await flush(1);
+    await bursts([0, 4], [4, 8]);
     eng.defer(() => submit(OP_READ, 100));
     await flush(1);
     expect(inPool()).toEqual([`readv@0/${4 * BS}`, `read@${100 * BS}/${BS}`]);
@@ -264,10 +247,7 @@ describe('Engine: streams', () => {
   });
 
   test('dispatchHeld hands parked groups to the pool', async () => {
-    burst(0, 4);
-    await flush(1);
-    burst(4, 8);
-    await flush(1);
+    await bursts([0, 4], [4, 8]);
     expect(eng.counters.queued).toBe(4);
     eng.dispatchHeld();
     expect(inPool()).toEqual([`readv@0/${4 * BS}`, `readv@${4 * BS}/${4 * BS}`]);
