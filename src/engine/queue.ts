@@ -820,9 +820,7 @@ export class Engine {
    * and is dispatched as usual. Returns whether it went.
    */
   #sendParked(lane: Lane): boolean {
-    const group = lane.parked as Request[];
-    lane.parked = null;
-    this.#parkedLanes.delete(lane);
+    const group = this.#takeParked(lane);
     if (this.#hasSlot() && this.#verify(lane)) {
       this.#calls++;
       this.#poller.kick();
@@ -835,10 +833,15 @@ export class Engine {
 
   /** Makes `lane`'s parked group ready again (a cancel of one of its requests: the rest may no longer be adjacent). */
   #unpark(lane: Lane): void {
+    for (const m of this.#takeParked(lane)) this.#makeReady(m);
+  }
+
+  /** Takes `lane`'s parked group off it. */
+  #takeParked(lane: Lane): Request[] {
     const group = lane.parked as Request[];
     lane.parked = null;
     this.#parkedLanes.delete(lane);
-    for (const m of group) this.#makeReady(m);
+    return group;
   }
 
   /** Sends every parked group to the pool (polling stopped, or dispatchHeld), then dispatches what else is ready. */
