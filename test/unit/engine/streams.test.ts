@@ -20,8 +20,8 @@ let held: HeldBackend;
 
 beforeEach(() => {
   eng = new Engine();
-  // A window no test's awaits outlast: parking needs the loop to be polling.
-  eng.pollWindowMicros = 50_000;
+  // A window no test's awaits outlast, even on a loaded machine: parking needs the loop to be polling.
+  eng.pollWindowMicros = 1_000_000;
   held = new HeldBackend().open(10).open(11);
   held.use(4, eng);
 });
@@ -142,7 +142,7 @@ describe('Engine: streams', () => {
     await bursts([0, 4], [4, 8]);
     expect(inPool()).toEqual([`readv@0/${4 * BS}`, `readv@${4 * BS}/${4 * BS}`]);
     await drain();
-    eng.pollWindowMicros = 50_000;
+    eng.pollWindowMicros = 1_000_000;
     await bursts([0, 4]);
     eng.defer(() => {
       submit(OP_READ, 4);
@@ -190,9 +190,10 @@ describe('Engine: streams', () => {
   });
 
   test('when polling stops for want of events (a slow call), the parked group goes to the pool', async () => {
-    eng.pollWindowMicros = 2000;
     await bursts([0, 4], [4, 8]);
     expect(eng.counters.queued).toBe(4);
+    // The call is slow: a window of 1 us passes at the next poll turn without an event.
+    eng.pollWindowMicros = 1;
     for (let i = 0; i < 50 && eng.polling; i++) await sleep(2);
     expect(eng.polling).toBe(false);
     expect(inPool()).toEqual([`readv@0/${4 * BS}`, `readv@${4 * BS}/${4 * BS}`]);
@@ -280,7 +281,7 @@ describe('Engine: streams, random programs', () => {
       fc.asyncProperty(fc.integer({ min: 2, max: 4 }), fc.array(action, { minLength: 1, maxLength: 40 }), async (cap, actions) => {
         // A fresh engine per program (beforeEach's is left alone).
         const e = new Engine();
-        e.pollWindowMicros = 50_000;
+        e.pollWindowMicros = 1_000_000;
         const hb = new HeldBackend().open(10).open(11);
         const restore = hb.use(cap, e);
         const reqs: Request[] = [];
