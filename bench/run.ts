@@ -51,7 +51,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { formatCount, formatPolling } from '../cli/report';
 import { IO_URING } from '../src/engine/queue';
-import { configureBounce, configurePolling, type BounceMode, type PollSettings } from '../src/index';
+import { configureBounce, configurePolling, MAX_POLL_WINDOW_MICROS, type BounceMode, type PollSettings } from '../src/index';
 import { prepareFile, runJob, type Api, type BufferKind, type JobStats, type Rw } from '../cli/workload';
 import { formatVerdicts, judge, type Verdict } from './targets';
 
@@ -134,7 +134,7 @@ function parse(argv: readonly string[]): Options {
         break;
       }
       case '--poll':
-        o.poll = int(0, 1_000_000);
+        o.poll = int(0, MAX_POLL_WINDOW_MICROS);
         break;
       case '--json':
         o.json = true;

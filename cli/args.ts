@@ -6,6 +6,7 @@
  * A bad flag throws a {@link UsageError} whose message names the flag and the rule
  * it breaks; the entry point prints it and exits with status 2.
  */
+import { MAX_POLL_WINDOW_MICROS } from '../src/index';
 import type { Api, BufferKind, Notify, Rw } from './workload';
 
 /** A command line that cannot be run: the message names the flag and the rule. */
@@ -162,7 +163,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'fsync', flag: '--fsync', value: 'N', help: 'Write workloads: fsync after every N writes (0 = never). Default 0.', parse: integer(0, 2 ** 31 - 1) },
   { name: 'file', flag: '--file', value: 'PATH', help: 'Use this data file (created, or extended to --size, if needed; never removed). Default: a temporary file, removed at the end.', parse: text },
   { name: 'threads', flag: '--threads', value: 'N', help: 'In-flight cap of the library (aio_init aio_threads). Default: the library default (16 per libuv thread: 64).', parse: integer(1, 1024) },
-  { name: 'poll', flag: '--poll', value: 'MICROS', help: 'How long the event loop polls after each dispatch or completion instead of sleeping (configurePolling windowMicros); 0 = never. Default: the library default (200).', parse: integer(0, 1_000_000) },
+  { name: 'poll', flag: '--poll', value: 'MICROS', help: 'How long the event loop polls after each dispatch or completion instead of sleeping (configurePolling windowMicros); 0 = never. Default: the library default (200).', parse: integer(0, MAX_POLL_WINDOW_MICROS) },
   { name: 'notify', flag: '--notify', value: 'HOW', help: 'posix api: suspend (aio_suspend on the outstanding list) or thread (SIGEV_THREAD). Default suspend.', parse: oneOf(NOTIFY_VALUES) },
   { name: 'batch', flag: '--batch', value: 'N', help: 'lio api: entries per lio_listio call. Default: a quarter of --iodepth (at least 1).', parse: integer(1, MAX_DEPTH) },
   {

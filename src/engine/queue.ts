@@ -702,8 +702,6 @@ export class Engine {
     if (req.mergeable) countMerge(lane, group !== null);
     if (group !== null) {
       if (lane.streamCalls > 0 && this.#poller.polling && this.#park(group, lane)) return;
-      this.#calls++;
-      this.#poller.kick();
       return this.#dispatchGroup(group, lane);
     }
     this.#calls++;
@@ -822,8 +820,6 @@ export class Engine {
   #sendParked(lane: Lane): boolean {
     const group = this.#takeParked(lane);
     if (this.#hasSlot() && this.#verify(lane)) {
-      this.#calls++;
-      this.#poller.kick();
       this.#dispatchGroup(group, lane);
       return true;
     }
@@ -892,9 +888,12 @@ export class Engine {
    * One readv/writev for adjacent requests (the block layer's request merging). The
    * results are those the requests would have had alone: bytes are handed out in
    * file order; a request the call did not reach (a short transfer, or an error) is
-   * then run alone, in the same thread-pool slot, for its own result.
+   * then run alone, in the same thread-pool slot, for its own result. Takes that slot
+   * of the in-flight cap (the caller has checked there is one).
    */
   #dispatchGroup(group: Request[], lane: Lane): void {
+    this.#calls++;
+    this.#poller.kick();
     const views: ArrayBufferView[] = [];
     for (const m of group) {
       this.#start(m, lane);
